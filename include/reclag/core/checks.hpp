@@ -1,0 +1,67 @@
+// reclag: argument checks with messages that name the function, the argument and the shape.
+// Every public entry point validates through these so that messages read the same everywhere:
+//   "EnergyScorer::score: logits has 9 columns, expected 10"
+#pragma once
+
+#include <cmath>
+#include <sstream>
+#include <string>
+
+#include <Eigen/Core>
+
+#include "reclag/core/error.hpp"
+#include "reclag/core/types.hpp"
+
+namespace reclag {
+namespace detail {
+
+template <typename... Parts>
+std::string concat(const Parts&... parts) {
+    std::ostringstream os;
+    os.precision(17);
+    (os << ... << parts);
+    return os.str();
+}
+
+}  // namespace detail
+
+/// Throws reclag::invalid_argument with "where: message".
+template <typename... Parts>
+[[noreturn]] void throw_invalid(const char* where, const Parts&... parts) {
+    throw invalid_argument(detail::concat(where, ": ", parts...));
+}
+
+inline void check_cols(const char* where, const char* what, Index actual, Index expected) {
+    if (actual != expected) throw_invalid(where, what, " has ", actual, " columns, expected ", expected);
+}
+
+inline void check_rows(const char* where, const char* what, Index actual, Index expected) {
+    if (actual != expected) throw_invalid(where, what, " has ", actual, " rows, expected ", expected);
+}
+
+inline void check_size(const char* where, const char* what, Index actual, Index expected) {
+    if (actual != expected) throw_invalid(where, what, " has ", actual, " elements, expected ", expected);
+}
+
+inline void check_nonempty(const char* where, const char* what, Index n) {
+    if (n <= 0) throw_invalid(where, what, " is empty");
+}
+
+/// A hyper-parameter that must be strictly positive and finite (beta, gamma, temperature, norm).
+template <typename T>
+void check_positive(const char* where, const char* name, T value) {
+    if (!(value > T(0)) || !std::isfinite(static_cast<double>(value)))
+        throw_invalid(where, name, " must be positive and finite (got ", value, ")");
+}
+
+/// Every entry finite; the message names the first non-finite entry by row and column.
+template <typename Derived>
+void check_finite(const char* where, const char* what, const Eigen::DenseBase<Derived>& m) {
+    if (m.derived().allFinite()) return;  // the fast, vectorised common case
+    for (Index i = 0; i < m.rows(); ++i)
+        for (Index j = 0; j < m.cols(); ++j)
+            if (!std::isfinite(static_cast<double>(m(i, j))))
+                throw_invalid(where, what, " has a non-finite value (", m(i, j), ") at row ", i, ", column ", j);
+}
+
+}  // namespace reclag

@@ -1,0 +1,138 @@
+// reclag: the scorer contract shared by every OOD detector.
+//
+// A scorer is a small class template over Scalar (float or double) with
+//
+//   using Scalar = ...;                                    // float or double
+//   struct Param { ...; void check_param() const; };       // documented defaults
+//   explicit Scorer(Param p = {});
+//   void fit(const FeatureView<Scalar>& id_fit);                                  // (1)
+//   void fit(const FeatureView<Scalar>& id_fit, const ClassifierHead<Scalar>& h); // (2)
+//   Vector<Scalar> score(const FeatureView<Scalar>& split) const;                 // (3)
+//   void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const;
+//   bool is_fitted() const;
+//   static constexpr const char* name = "...";            // the name reclag_ood uses
+//
+// Semantics, identical for every scorer:
+//  - (1)/(2) learn what the scorer needs from in-distribution data and copy it (a scorer never
+//    keeps a reference to the caller's matrices). A scorer that needs the head throws
+//    reclag::invalid_argument from (1); one that does not ignores the head in (2).
+//  - (3) returns one score per row, HIGHER = MORE IN-DISTRIBUTION. score() is const and keeps
+//    no mutable state, so one fitted scorer may be called from several threads at once.
+//  - Shapes are checked against what fit() saw; mismatches throw reclag::invalid_argument
+//    naming the scorer, the argument and both sizes. score() before fit() throws too.
+#pragma once
+
+#include <type_traits>
+#include <utility>
+
+#include <Eigen/Core>
+
+#include "reclag/core/checks.hpp"
+#include "reclag/core/types.hpp"
+#include "reclag/score/feature_view.hpp"
+
+namespace reclag {
+
+namespace detail {
+
+template <typename T, typename = void>
+struct has_scalar_typedef : std::false_type {};
+template <typename T>
+struct has_scalar_typedef<T, std::void_t<typename T::Scalar>> : std::true_type {};
+
+template <typename T, typename = void>
+struct has_fit : std::false_type {};
+template <typename T>
+struct has_fit<T, std::void_t<decltype(std::declval<T&>().fit(std::declval<const FeatureView<typename T::Scalar>&>()))>>
+    : std::true_type {};
+
+template <typename T, typename = void>
+struct has_fit_with_head : std::false_type {};
+template <typename T>
+struct has_fit_with_head<T, std::void_t<decltype(std::declval<T&>().fit(
+                                std::declval<const FeatureView<typename T::Scalar>&>(),
+                                std::declval<const ClassifierHead<typename T::Scalar>&>()))>> : std::true_type {};
+
+template <typename T, typename = void>
+struct has_const_score : std::false_type {};
+template <typename T>
+struct has_const_score<T, std::void_t<decltype(std::declval<const T&>().score(
+                              std::declval<const FeatureView<typename T::Scalar>&>()))>>
+    : std::is_same<decltype(std::declval<const T&>().score(std::declval<const FeatureView<typename T::Scalar>&>())),
+                   Vector<typename T::Scalar>> {};
+
+template <typename T, typename = void>
+struct has_name : std::false_type {};
+template <typename T>
+struct has_name<T, std::void_t<decltype(T::name)>> : std::true_type {};
+
+}  // namespace detail
+
+/// True when T satisfies the scorer contract written at the top of this header.
+template <typename T>
+struct is_scorer {
+    static constexpr bool has_scalar = detail::has_scalar_typedef<T>::value;
+    static constexpr bool value = [] {
+        if constexpr (detail::has_scalar_typedef<T>::value) {
+            return detail::has_fit<T>::value && detail::has_fit_with_head<T>::value &&
+                   detail::has_const_score<T>::value && detail::has_name<T>::value;
+        } else {
+            return false;
+        }
+    }();
+};
+
+template <typename T>
+inline constexpr bool is_scorer_v = is_scorer<T>::value;
+
+/// Fails to compile, with a sentence saying what is missing, when T is not a scorer.
+template <typename T>
+constexpr void static_assert_scorer() {
+    static_assert(detail::has_scalar_typedef<T>::value,
+                  "reclag scorer contract: the type must declare `using Scalar = float or double;`");
+    if constexpr (detail::has_scalar_typedef<T>::value) {
+        static_assert(detail::has_fit<T>::value,
+                      "reclag scorer contract: missing `void fit(const FeatureView<Scalar>&)`");
+        static_assert(detail::has_fit_with_head<T>::value,
+                      "reclag scorer contract: missing `void fit(const FeatureView<Scalar>&, const ClassifierHead<Scalar>&)`");
+        static_assert(detail::has_const_score<T>::value,
+                      "reclag scorer contract: missing `Vector<Scalar> score(const FeatureView<Scalar>&) const` "
+                      "(it must be const: scoring may run on several threads)");
+        static_assert(detail::has_name<T>::value,
+                      "reclag scorer contract: missing `static constexpr const char* name`");
+    }
+}
+
+/// Index of the largest logit of each row; ties go to the first maximum (NumPy argmax).
+template <typename Derived>
+LabelVector predicted_classes(const Eigen::MatrixBase<Derived>& logits) {
+    LabelVector pred(logits.rows());
+    for (Index i = 0; i < logits.rows(); ++i) {
+        Index arg = 0;
+        for (Index j = 1; j < logits.cols(); ++j)
+            if (logits(i, j) > logits(i, arg)) arg = j;  // strict: the first maximum wins
+        pred(i) = static_cast<std::int64_t>(arg);
+    }
+    return pred;
+}
+
+/// Common argument checks for score(): fitted, dimensions as at fit time, finite values.
+struct ScoreChecks {
+    const char* where;
+    template <typename Scalar>
+    void features(const FeatureView<Scalar>& split, Index expected_dim) const {
+        check_cols(where, "features", split.feature_dim(), expected_dim);
+        check_finite(where, "features", split.features());
+    }
+    template <typename Scalar>
+    void logits(const FeatureView<Scalar>& split, Index expected_classes) const {
+        if (!split.has_logits()) throw_invalid(where, "the split has no logits");
+        check_cols(where, "logits", split.num_classes(), expected_classes);
+        check_finite(where, "logits", split.logits());
+    }
+    void fitted(bool is_fitted) const {
+        if (!is_fitted) throw_invalid(where, "called before fit()");
+    }
+};
+
+}  // namespace reclag

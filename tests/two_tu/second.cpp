@@ -1,0 +1,3 @@
+#include <reclag/reclag.hpp>
+
+int second_unit() { return 42; }
