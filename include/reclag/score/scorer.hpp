@@ -11,6 +11,7 @@
 //   void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const;
 //   bool is_fitted() const;
 //   static constexpr const char* name = "...";            // the name reclag_ood uses
+//   static constexpr bool needs_head = ...;                // optional: fit() needs a head
 //
 // Semantics, identical for every scorer:
 //  - (1)/(2) learn what the scorer needs from in-distribution data and copy it (a scorer never
@@ -60,6 +61,11 @@ struct has_const_score<T, std::void_t<decltype(std::declval<const T&>().score(
                               std::declval<const FeatureView<typename T::Scalar>&>()))>>
     : std::is_same<decltype(std::declval<const T&>().score(std::declval<const FeatureView<typename T::Scalar>&>())),
                    Vector<typename T::Scalar>> {};
+
+template <typename T, typename = void>
+struct has_needs_head : std::false_type {};
+template <typename T>
+struct has_needs_head<T, std::void_t<decltype(T::needs_head)>> : std::true_type {};
 
 template <typename T, typename = void>
 struct has_name : std::false_type {};

@@ -1,0 +1,109 @@
+// reclag: ReAct (Sun, Guo & Li 2021): clip the penultimate activations at a high percentile of
+// the ID activations, recompute the logits with the classifier head, take the energy score.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "reclag/core/checks.hpp"
+#include "reclag/core/percentile.hpp"
+#include "reclag/core/types.hpp"
+#include "reclag/score/feature_view.hpp"
+#include "reclag/score/scorer.hpp"
+
+namespace reclag {
+
+/// ReAct score s(x) = LSE_j( (min(x, c) W^T + b)_j ): the energy score (T = 1) of logits
+/// recomputed from the features clipped at c, where c is the p-th percentile of every
+/// activation of the ID fit features, flattened, computed in double exactly as np.percentile
+/// ('linear') does (core/percentile.hpp: one O(n) selection, no full sort of the 6M values).
+/// Needs the classifier head (W, b): fit(id_fit) without it throws. The split's logits are not
+/// read; its features must have the head's dimension D.
+template <typename Scalar_>
+class ReActScorer {
+public:
+    using Scalar = Scalar_;
+    static_assert(is_supported_scalar_v<Scalar>, "reclag::ReActScorer: Scalar must be float or double");
+    static constexpr const char* name = "react";
+    static constexpr bool needs_head = true;
+
+    struct Param {
+        /// Clip percentile p in (0, 100]. Default 90, the ReAct paper's and the DESIGN's choice.
+        double percentile = 90.0;
+        void check_param() const {
+            if (!(percentile > 0.0 && percentile <= 100.0))
+                throw_invalid("ReActScorer::Param", "percentile must lie in (0, 100] (got ", percentile, ")");
+        }
+    };
+
+    explicit ReActScorer(Param p = {}) : param_(p) { param_.check_param(); }
+
+    /// Always throws: ReAct recomputes the logits and so needs the head.
+    void fit(const FeatureView<Scalar>& /*id_fit*/) {
+        throw_invalid("ReActScorer::fit", "ReAct needs the classifier head (W, b); call fit(id_fit, head)");
+    }
+
+    /// Learns the clip threshold from the fit features and copies W and b.
+    void fit(const FeatureView<Scalar>& id_fit, const ClassifierHead<Scalar>& head) {
+        const char* where = "ReActScorer::fit";
+        if (head.empty()) throw_invalid(where, "the classifier head is empty");
+        check_nonempty(where, "the fit split", id_fit.rows());
+        check_cols(where, "features", id_fit.feature_dim(), head.feature_dim());
+        const auto x = id_fit.features();
+        check_finite(where, "features", x);
+        std::vector<double> values;  // widened once: float -> double is exact, so the order is the same
+        values.reserve(static_cast<std::size_t>(x.size()));
+        for (Index i = 0; i < x.rows(); ++i)
+            for (Index j = 0; j < x.cols(); ++j) values.push_back(static_cast<double>(x(i, j)));
+        threshold_ = percentile_numpy_linear(std::move(values), param_.percentile);
+        weight_ = head.weight();
+        bias_ = head.bias();
+    }
+
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        const ScoreChecks checks{"ReActScorer::score"};
+        checks.fitted(is_fitted());
+        checks.features(split, feature_dim());
+        check_size("ReActScorer::score", "out", out.size(), split.rows());
+        const auto x = split.features();
+        const Scalar c = static_cast<Scalar>(threshold_);
+        // Blocks of rows bound the temporaries (block x D clipped features, block x C logits).
+        constexpr Index block = 1024;
+        RowMatrix<Scalar> clipped;
+        RowMatrix<Scalar> z;
+        for (Index begin = 0; begin < x.rows(); begin += block) {
+            const Index rows = std::min(block, x.rows() - begin);
+            clipped = x.middleRows(begin, rows).cwiseMin(c);
+            z.noalias() = clipped * weight_.transpose();
+            z.rowwise() += bias_.transpose();
+            for (Index i = 0; i < rows; ++i) {
+                const Scalar m = z.row(i).maxCoeff();
+                out(begin + i) = m + std::log((z.row(i).array() - m).exp().sum());
+            }
+        }
+    }
+    Vector<Scalar> score(const FeatureView<Scalar>& split) const {
+        Vector<Scalar> out(split.rows());
+        score(split, out);
+        return out;
+    }
+
+    bool is_fitted() const { return weight_.size() > 0; }
+    /// The clip threshold c (the p-th percentile of the ID fit activations), in double.
+    double threshold() const { return threshold_; }
+    Index feature_dim() const { return weight_.cols(); }
+    Index num_classes() const { return weight_.rows(); }
+    const Param& param() const { return param_; }
+
+private:
+    Param param_;
+    double threshold_ = 0.0;
+    RowMatrix<Scalar> weight_;
+    Vector<Scalar> bias_;
+};
+
+}  // namespace reclag

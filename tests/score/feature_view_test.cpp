@@ -1,0 +1,81 @@
+// FeatureView: zero-copy for row-major data, a safe copy for column-major data, shape checks.
+#include <catch2/catch.hpp>
+
+#include <reclag/score/feature_view.hpp>
+#include <reclag/score/scorer.hpp>
+
+TEST_CASE("FeatureView maps row-major data without a copy and column-major data by value", "[score][view]") {
+    reclag::RowMatrix<float> row_major(3, 2);
+    row_major << 1, 2, 3, 4, 5, 6;
+    const reclag::FeatureView<float> v(row_major);
+    CHECK(v.features().data() == row_major.data());
+    CHECK(v.rows() == 3);
+    CHECK(v.feature_dim() == 2);
+    CHECK_FALSE(v.has_logits());
+    CHECK_FALSE(v.has_labels());
+
+    Eigen::MatrixXf col_major = row_major;  // same values, other layout
+    reclag::FeatureView<float> c(col_major);
+    CHECK(c.features().data() != col_major.data());
+    CHECK(c.features() == row_major);
+    {
+        reclag::FeatureView<float> copy = c;  // the copy shares the converted storage safely
+        c = reclag::FeatureView<float>(row_major);
+        CHECK(copy.features() == row_major);
+    }
+
+    // A block of rows of a row-major matrix is still zero-copy, with the parent's row stride.
+    reclag::RowMatrix<float> wide(4, 5);
+    wide.setRandom();
+    reclag::FeatureView<float> block(wide.block(1, 1, 2, 3));
+    CHECK(block.features().data() == &wide(1, 1));
+    CHECK(block.features() == wide.block(1, 1, 2, 3));
+}
+
+TEST_CASE("FeatureView checks row counts and slices rows", "[score][view]") {
+    reclag::RowMatrix<double> x(4, 3), z(4, 2), z_bad(3, 2);
+    x.setRandom();
+    z.setRandom();
+    reclag::LabelVector y(4), y_bad(2);
+    y << 0, 1, 1, 0;
+    y_bad << 0, 1;
+    CHECK_THROWS_WITH((reclag::FeatureView<double>(x, z_bad)),
+                      Catch::Contains("FeatureView: logits has 3 rows, expected 4"));
+    CHECK_THROWS_WITH((reclag::FeatureView<double>(x, z, y_bad)),
+                      Catch::Contains("FeatureView: labels has 2 rows, expected 4"));
+    const reclag::FeatureView<double> v(x, z, y);
+    const auto mid = v.middle_rows(1, 2);
+    CHECK(mid.rows() == 2);
+    CHECK(mid.features() == x.middleRows(1, 2));
+    CHECK(mid.logits() == z.middleRows(1, 2));
+    CHECK(mid.labels()(0) == 1);
+    CHECK(mid.labels()(1) == 1);
+    CHECK_THROWS_AS(v.middle_rows(3, 2), reclag::invalid_argument);
+}
+
+TEST_CASE("predicted_classes takes the first maximum, like NumPy argmax", "[score][view]") {
+    reclag::RowMatrix<double> z(3, 3);
+    z << 1, 3, 3,  //
+        5, 5, 5,   //
+        0, -1, 2;
+    const reclag::LabelVector pred = reclag::predicted_classes(z);
+    CHECK(pred(0) == 1);
+    CHECK(pred(1) == 0);
+    CHECK(pred(2) == 2);
+}
+
+TEST_CASE("ClassifierHead computes X W^T + b and validates its parts", "[score][view]") {
+    reclag::RowMatrix<double> w(2, 3);
+    w << 1, 0, -1, 0.5, 0.5, 0.5;
+    Eigen::VectorXd b(2);
+    b << 0.25, -1;
+    const reclag::ClassifierHead<double> head(w, b);
+    reclag::RowMatrix<double> x(1, 3);
+    x << 2, 4, 6;
+    const auto z = head.logits(x);
+    CHECK(z(0, 0) == Approx(2 - 6 + 0.25));
+    CHECK(z(0, 1) == Approx(6 - 1));
+    Eigen::VectorXd b_bad(3);
+    b_bad.setZero();
+    CHECK_THROWS_WITH((reclag::ClassifierHead<double>(w, b_bad)), Catch::Contains("bias has 3 elements, expected 2"));
+}
