@@ -1,0 +1,228 @@
+// reclag: the RecLag OOD score and decision for a given interaction matrix xi (Sections 4-5).
+//
+//   r(x) = LSE_mu(beta xi_mu . x~),  x~ = s x / ||x||_2   (s = norm, default 10; zero row -> x~ = 0;
+//                                                           norm = 0 -> x~ = x, unscaled)
+//   G(x) = r(x) - log gamma          (Eq. 13 at v = x~; the shared gate of lagrangian/reclag_gate.hpp)
+//   OOD  iff G(x) < 0                (Theorem 3: the basin B_0 = {p_H(x) < gamma / Z})
+//
+// r is the score (higher = more in-distribution); gamma only sets the decision threshold.
+// Scoring is one GEMM (X xi^T) per chunk of rows plus a fused row-wise max-shifted LSE of
+// beta * s/||x|| * (x xi^T): x~ is never materialised.
+// Global xi (the paper) or one xi per predicted class (routing by argmax of the logits, the
+// authors' public code) are both supported.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "reclag/core/checks.hpp"
+#include "reclag/core/numeric.hpp"
+#include "reclag/core/types.hpp"
+#include "reclag/lagrangian/reclag_gate.hpp"
+#include "reclag/score/scorer.hpp"
+
+namespace reclag {
+
+namespace detail {
+/// Rows scored per GEMM: bounds the (rows x N_H) scratch buffer while keeping GEMMs large.
+inline constexpr Index reclag_score_chunk = 512;
+}  // namespace detail
+
+/// r(x) for each row of x, written into out (size x.rows()): LSE(beta * c_i * (x_i xi^T)) with
+/// c_i = norm / ||x_i|| (0 for a zero row) when norm > 0, c_i = 1 when norm == 0.
+template <typename DerivedX, typename DerivedXi>
+void reclag_scores_into(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedXi>& xi,
+                        typename DerivedX::Scalar beta, typename DerivedX::Scalar norm,
+                        Eigen::Ref<Vector<typename DerivedX::Scalar>> out) {
+    using Scalar = typename DerivedX::Scalar;
+    static_assert(std::is_same_v<typename DerivedX::Scalar, typename DerivedXi::Scalar>,
+                  "reclag_scores: x and xi must have the same scalar type");
+    const char* where = "reclag_scores";
+    check_cols(where, "x", x.cols(), xi.cols());
+    check_size(where, "out", out.size(), x.rows());
+    check_positive(where, "beta", beta);
+    if (!(norm >= Scalar(0)) || !std::isfinite(static_cast<double>(norm)))
+        throw_invalid(where, "norm must be finite and >= 0 (got ", norm, "; 0 = unscaled)");
+    const auto xi_t = xi.transpose();
+    RowMatrix<Scalar> a;
+    for (Index start = 0; start < x.rows(); start += detail::reclag_score_chunk) {
+        const Index len = std::min(detail::reclag_score_chunk, x.rows() - start);
+        a.noalias() = x.middleRows(start, len) * xi_t;
+        for (Index i = 0; i < len; ++i) {
+            Scalar c = beta;
+            if (norm > Scalar(0)) {
+                const Scalar n = safe_norm(x.row(start + i));
+                c = n > Scalar(0) ? beta * (norm / n) : Scalar(0);
+            }
+            out(start + i) = log_sum_exp((c * a.row(i).array()).matrix());
+        }
+    }
+}
+
+template <typename DerivedX, typename DerivedXi>
+Vector<typename DerivedX::Scalar> reclag_scores(const Eigen::MatrixBase<DerivedX>& x,
+                                                const Eigen::MatrixBase<DerivedXi>& xi, typename DerivedX::Scalar beta,
+                                                typename DerivedX::Scalar norm) {
+    Vector<typename DerivedX::Scalar> out(x.rows());
+    reclag_scores_into(x, xi, beta, norm, out);
+    return out;
+}
+
+/// log gamma that keeps a fraction `tpr` of the ID scores r on the ID side (r >= log gamma):
+/// the k-th largest score with k = floor(tpr n), i.e. NumPy's np.sort(r)[-floor(tpr n)].
+template <typename Derived>
+typename Derived::Scalar log_gamma_at_tpr(const Eigen::MatrixBase<Derived>& id_scores, double tpr) {
+    using Scalar = typename Derived::Scalar;
+    const char* where = "log_gamma_at_tpr";
+    if (!(tpr > 0.0 && tpr <= 1.0)) throw_invalid(where, "tpr must be in (0, 1] (got ", tpr, ")");
+    check_nonempty(where, "id_scores", id_scores.size());
+    check_finite(where, "id_scores", id_scores);
+    const Index n = id_scores.size();
+    const Index k = static_cast<Index>(std::floor(tpr * static_cast<double>(n)));
+    if (k < 1) throw_invalid(where, "tpr * n = ", tpr * static_cast<double>(n), " keeps no ID sample (n = ", n, ")");
+    std::vector<Scalar> s;
+    s.reserve(static_cast<std::size_t>(n));
+    for (Index i = 0; i < n; ++i) s.push_back(id_scores(i));
+    // ascending order, element n - k  (== sorted[-k])
+    std::nth_element(s.begin(), s.begin() + (n - k), s.end());
+    return s[static_cast<std::size_t>(n - k)];
+}
+
+/// The RecLag detector for a given xi: scores, gate and decision, global or per class.
+template <typename Scalar_>
+class ReclagScore {
+public:
+    using Scalar = Scalar_;
+    static_assert(is_supported_scalar_v<Scalar>, "reclag::ReclagScore: Scalar must be float or double");
+
+    struct Param {
+        /// Inverse temperature beta of r(x) = LSE(beta xi x~) (> 0). Paper and public code: 5.
+        Scalar beta = Scalar(5);
+        /// L2 radius s the features are scaled to before scoring (>= 0); 0 = unscaled (raw
+        /// features, the authors' public code). Paper: 10 (Appendix D).
+        Scalar norm = Scalar(10);
+        void check_param() const {
+            check_positive("ReclagScore::Param", "beta", beta);
+            if (!(norm >= Scalar(0)) || !std::isfinite(static_cast<double>(norm)))
+                throw_invalid("ReclagScore::Param", "norm must be finite and >= 0 (got ", norm, "; 0 = unscaled)");
+        }
+    };
+
+    ReclagScore() = default;
+
+    /// One global xi (N_H x D): the paper's detector.
+    template <typename DerivedXi>
+    explicit ReclagScore(const Eigen::MatrixBase<DerivedXi>& xi, Param p = {}, Scalar log_gamma = Scalar(0))
+        : param_(p), log_gamma_(log_gamma) {
+        param_.check_param();
+        xi_.emplace_back(xi.template cast<Scalar>());
+        check_interaction();
+    }
+
+    /// One xi per class (C matrices, same D); a sample is routed to xi[argmax logits].
+    explicit ReclagScore(std::vector<RowMatrix<Scalar>> xi_per_class, Param p = {}, Scalar log_gamma = Scalar(0))
+        : param_(p), xi_(std::move(xi_per_class)), per_class_(true), log_gamma_(log_gamma) {
+        param_.check_param();
+        check_interaction();
+    }
+
+    bool per_class() const { return per_class_; }
+    bool empty() const { return xi_.empty(); }
+    Index num_classes() const { return per_class_ ? static_cast<Index>(xi_.size()) : 0; }
+    Index feature_dim() const { return xi_.empty() ? 0 : xi_.front().cols(); }
+    const std::vector<RowMatrix<Scalar>>& interaction() const { return xi_; }
+    const Param& param() const { return param_; }
+    Scalar log_gamma() const { return log_gamma_; }
+    void set_log_gamma(Scalar lg) {
+        if (!std::isfinite(static_cast<double>(lg))) throw_invalid("ReclagScore::set_log_gamma", "log_gamma must be finite (got ", lg, ")");
+        log_gamma_ = lg;
+    }
+
+    /// r(x) per row, global xi (throws for a per-class detector: it needs logits).
+    template <typename DerivedX>
+    Vector<Scalar> scores(const Eigen::MatrixBase<DerivedX>& x) const {
+        Vector<Scalar> out(x.rows());
+        scores_into(x, out);
+        return out;
+    }
+    template <typename DerivedX>
+    void scores_into(const Eigen::MatrixBase<DerivedX>& x, Eigen::Ref<Vector<Scalar>> out) const {
+        const char* where = "ReclagScore::scores";
+        if (xi_.empty()) throw_invalid(where, "no interaction matrix xi");
+        if (per_class_) throw_invalid(where, "this detector has one xi per class: pass the logits for routing");
+        check_cols(where, "x", x.cols(), feature_dim());
+        reclag_scores_into(x, xi_.front(), param_.beta, param_.norm, out);
+    }
+
+    /// r(x) per row; for a per-class detector, row i uses xi[argmax logits_i] (first maximum);
+    /// for a global one the logits are ignored.
+    template <typename DerivedX, typename DerivedZ>
+    Vector<Scalar> scores(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedZ>& logits) const {
+        Vector<Scalar> out(x.rows());
+        scores_into(x, logits, out);
+        return out;
+    }
+    template <typename DerivedX, typename DerivedZ>
+    void scores_into(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedZ>& logits,
+                     Eigen::Ref<Vector<Scalar>> out) const {
+        if (!per_class_) return scores_into(x, out);
+        const char* where = "ReclagScore::scores";
+        check_cols(where, "x", x.cols(), feature_dim());
+        check_rows(where, "logits", logits.rows(), x.rows());
+        check_cols(where, "logits", logits.cols(), num_classes());
+        check_size(where, "out", out.size(), x.rows());
+        const LabelVector pred = predicted_classes(logits);
+        std::vector<std::vector<Index>> rows(xi_.size());
+        for (Index i = 0; i < pred.size(); ++i) rows[static_cast<std::size_t>(pred(i))].push_back(i);
+        RowMatrix<Scalar> xc;
+        Vector<Scalar> rc;
+        for (std::size_t c = 0; c < xi_.size(); ++c) {
+            if (rows[c].empty()) continue;
+            const Index m = static_cast<Index>(rows[c].size());
+            xc.resize(m, x.cols());
+            for (Index j = 0; j < m; ++j) xc.row(j) = x.row(rows[c][static_cast<std::size_t>(j)]);
+            rc.resize(m);
+            reclag_scores_into(xc, xi_[c], param_.beta, param_.norm, rc);
+            for (Index j = 0; j < m; ++j) out(rows[c][static_cast<std::size_t>(j)]) = rc(j);
+        }
+    }
+
+    /// G = r - log gamma for scores r (the shared gate).
+    Vector<Scalar> gate_from_scores(const Eigen::Ref<const Vector<Scalar>>& r) const {
+        return r.unaryExpr([lg = log_gamma_](Scalar s) { return reclag_gate_from_lse(s, lg); });
+    }
+    /// OOD iff G < 0 (Theorem 3), per score.
+    Eigen::Matrix<bool, Eigen::Dynamic, 1> is_ood_from_scores(const Eigen::Ref<const Vector<Scalar>>& r) const {
+        return r.unaryExpr([lg = log_gamma_](Scalar s) { return reclag_is_ood(reclag_gate_from_lse(s, lg)); });
+    }
+
+    /// Sets log gamma so that a fraction tpr of the given ID scores is kept (see log_gamma_at_tpr).
+    template <typename Derived>
+    Scalar calibrate_from_scores(const Eigen::MatrixBase<Derived>& id_scores, double tpr) {
+        log_gamma_ = log_gamma_at_tpr(id_scores, tpr);
+        return log_gamma_;
+    }
+
+private:
+    void check_interaction() const {
+        const char* where = "ReclagScore";
+        if (xi_.empty()) throw_invalid(where, "no interaction matrix given");
+        const Index d = xi_.front().cols();
+        for (std::size_t c = 0; c < xi_.size(); ++c) {
+            if (xi_[c].rows() == 0 || xi_[c].cols() == 0) throw_invalid(where, "xi[", c, "] is empty");
+            check_cols(where, "xi", xi_[c].cols(), d);
+            check_finite(where, "xi", xi_[c]);
+        }
+    }
+
+    Param param_{};
+    std::vector<RowMatrix<Scalar>> xi_;
+    bool per_class_ = false;
+    Scalar log_gamma_ = Scalar(0);
+};
+
+}  // namespace reclag
