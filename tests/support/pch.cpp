@@ -1,0 +1,1 @@
+// Translation unit that owns the tests' precompiled header (see tests/CMakeLists.txt).
