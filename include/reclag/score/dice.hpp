@@ -1,0 +1,99 @@
+// reclag: DICE, directed sparsification of the last layer (Sun & Li, ECCV 2022).
+#pragma once
+
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "reclag/core/checks.hpp"
+#include "reclag/core/numeric.hpp"
+#include "reclag/core/percentile.hpp"
+#include "reclag/core/types.hpp"
+#include "reclag/score/feature_view.hpp"
+#include "reclag/score/scorer.hpp"
+
+namespace reclag {
+
+/// DICE: m = mean ID-fit feature; contributions V = m[None, :] * W (C x D);
+/// thr = the p-th percentile of all C*D entries of V (NumPy 'linear'); mask = V > thr (strict:
+/// entries equal to thr are dropped, which matters when many contributions are exactly 0);
+///   score(x) = LSE(x (W * mask)^T + b)          (energy with the sparsified head, T = 1).
+/// m, V and thr are computed in double for both Scalars so the mask matches the reference.
+template <typename Scalar_>
+class DiceScorer {
+public:
+    using Scalar = Scalar_;
+    static_assert(is_supported_scalar_v<Scalar>, "reclag::DiceScorer: Scalar must be float or double");
+    static constexpr const char* name = "dice";
+
+    struct Param {
+        /// Sparsity percentile p in [0, 100] (OpenOOD default 90: ~10% of the weights survive).
+        double percentile = 90.0;
+        void check_param() const {
+            if (!(percentile >= 0.0 && percentile <= 100.0))
+                throw_invalid("DiceScorer::Param", "percentile must be in [0, 100] (got ", percentile, ")");
+        }
+    };
+
+    explicit DiceScorer(Param p = {}) : param_(p) { param_.check_param(); }
+
+    /// DICE needs the head; always throws.
+    void fit(const FeatureView<Scalar>&) {
+        throw_invalid("DiceScorer::fit", "DICE needs the classifier head: call fit(id_fit, head)");
+    }
+
+    void fit(const FeatureView<Scalar>& id_fit, const ClassifierHead<Scalar>& head) {
+        const char* where = "DiceScorer::fit";
+        check_nonempty(where, "id_fit", id_fit.rows());
+        if (head.empty()) throw_invalid(where, "the classifier head is empty");
+        check_cols(where, "features", id_fit.feature_dim(), head.feature_dim());
+        check_finite(where, "features", id_fit.features());
+        mean_act_ = id_fit.features().template cast<double>().colwise().mean().transpose();
+        const RowMatrix<double> contrib = head.weight().template cast<double>().array().rowwise() * mean_act_.transpose().array();
+        threshold_ = percentile_numpy_linear(std::vector<double>(contrib.data(), contrib.data() + contrib.size()), param_.percentile);
+        mask_ = (contrib.array() > threshold_).matrix();
+        masked_weight_ = head.weight().array() * mask_.template cast<Scalar>().array();
+        bias_ = head.bias();
+        fitted_ = true;
+    }
+
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        const char* where = "DiceScorer::score";
+        const ScoreChecks checks{where};
+        checks.fitted(fitted_);
+        checks.features(split, masked_weight_.cols());
+        check_size(where, "out", out.size(), split.rows());
+        RowMatrix<Scalar> z = split.features() * masked_weight_.transpose();
+        z.rowwise() += bias_.transpose();
+        rowwise_log_sum_exp(z, out);
+    }
+    Vector<Scalar> score(const FeatureView<Scalar>& split) const {
+        Vector<Scalar> out(split.rows());
+        score(split, out);
+        return out;
+    }
+
+    bool is_fitted() const { return fitted_; }
+    const Param& param() const { return param_; }
+    /// m, the mean ID-fit feature (D), double.
+    const Eigen::VectorXd& mean_activation() const { return mean_act_; }
+    double threshold() const { return threshold_; }
+    /// C x D: true where the weight is kept.
+    const Eigen::Matrix<bool, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& mask() const { return mask_; }
+    /// W * mask (C x D).
+    const RowMatrix<Scalar>& masked_weight() const { return masked_weight_; }
+
+private:
+    Param param_;
+    Eigen::VectorXd mean_act_;
+    double threshold_ = 0.0;
+    Eigen::Matrix<bool, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> mask_;
+    RowMatrix<Scalar> masked_weight_;
+    Vector<Scalar> bias_;
+    bool fitted_ = false;
+};
+
+using DiceScorerf = DiceScorer<float>;
+using DiceScorerd = DiceScorer<double>;
+
+}  // namespace reclag

@@ -1,0 +1,113 @@
+// reclag: GEN, the generalised-entropy score (Liu, Lochman & Zach, CVPR 2023).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "reclag/core/checks.hpp"
+#include "reclag/core/types.hpp"
+#include "reclag/score/feature_view.hpp"
+#include "reclag/score/scorer.hpp"
+
+namespace reclag {
+
+/// GEN: p = softmax(z), and over the M largest probabilities
+///   score(x) = -sum_{j in top-M} p_j^gamma (1 - p_j)^gamma          (higher = more ID).
+/// For the argmax class 1 - p is computed as (sum of the other exp(z_j - max z)) / sum_j exp(z_j - max z)
+/// instead of by subtraction: t^gamma has an infinite slope at 0, and for a confident sample
+/// 1 - p_max is far below the rounding of p_max (1e-38 when p_max == 1.0 in double), so the
+/// subtraction would drop a term worth ~1e-4. Computed in double internally for both Scalars
+/// (float's subnormal range would lose the tiny probabilities, whose p^0.1 still counts);
+/// the result is cast to Scalar.
+template <typename Scalar_>
+class GenScorer {
+public:
+    using Scalar = Scalar_;
+    static_assert(is_supported_scalar_v<Scalar>, "reclag::GenScorer: Scalar must be float or double");
+    static constexpr const char* name = "gen";
+
+    struct Param {
+        /// Exponent gamma of the generalised entropy (OpenOOD default 0.1).
+        double gamma = 0.1;
+        /// Number of largest probabilities summed; min(M, C) are used (OpenOOD default 100).
+        Index top_m = 100;
+        void check_param() const {
+            check_positive("GenScorer::Param", "gamma", gamma);
+            if (top_m < 1) throw_invalid("GenScorer::Param", "top_m must be >= 1 (got ", top_m, ")");
+        }
+    };
+
+    explicit GenScorer(Param p = {}) : param_(p) { param_.check_param(); }
+
+    /// Records C from the fit split's logits (a split without logits leaves C free).
+    void fit(const FeatureView<Scalar>& id_fit) {
+        num_classes_ = id_fit.has_logits() ? id_fit.num_classes() : 0;
+        fitted_ = true;
+    }
+    /// The head is not used.
+    void fit(const FeatureView<Scalar>& id_fit, const ClassifierHead<Scalar>&) { fit(id_fit); }
+
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        const char* where = "GenScorer::score";
+        const ScoreChecks checks{where};
+        checks.fitted(fitted_);
+        checks.logits(split, num_classes_ > 0 ? num_classes_ : split.num_classes());
+        check_size(where, "out", out.size(), split.rows());
+        const auto z = split.logits();
+        const Index c = z.cols();
+        const Index m = std::min(param_.top_m, c);
+        std::vector<double> e(static_cast<std::size_t>(c));
+        std::vector<double> p(static_cast<std::size_t>(c));
+        std::vector<double> q(static_cast<std::size_t>(c));  // 1 - p
+        std::vector<Index> order(static_cast<std::size_t>(c));
+        for (Index i = 0; i < z.rows(); ++i) {
+            Index arg = 0;
+            for (Index j = 1; j < c; ++j)
+                if (z(i, j) > z(i, arg)) arg = j;
+            const double zmax = static_cast<double>(z(i, arg));
+            double total = 0.0;
+            for (Index j = 0; j < c; ++j) {
+                e[std::size_t(j)] = std::exp(static_cast<double>(z(i, j)) - zmax);
+                total += e[std::size_t(j)];
+            }
+            double others = 0.0;
+            for (Index j = 0; j < c; ++j)
+                if (j != arg) others += e[std::size_t(j)];
+            for (Index j = 0; j < c; ++j) {
+                p[std::size_t(j)] = e[std::size_t(j)] / total;
+                q[std::size_t(j)] = j == arg ? others / total : 1.0 - p[std::size_t(j)];
+            }
+            for (Index j = 0; j < c; ++j) order[std::size_t(j)] = j;
+            std::partial_sort(order.begin(), order.begin() + m, order.end(),
+                              [&](Index a, Index b) { return p[std::size_t(a)] > p[std::size_t(b)]; });
+            double s = 0.0;
+            for (Index r = 0; r < m; ++r) {
+                const std::size_t j = std::size_t(order[std::size_t(r)]);
+                s += std::pow(p[j], param_.gamma) * std::pow(q[j], param_.gamma);
+            }
+            out(i) = static_cast<Scalar>(-s);
+        }
+    }
+    Vector<Scalar> score(const FeatureView<Scalar>& split) const {
+        Vector<Scalar> out(split.rows());
+        score(split, out);
+        return out;
+    }
+
+    bool is_fitted() const { return fitted_; }
+    const Param& param() const { return param_; }
+
+private:
+    Param param_;
+    Index num_classes_ = 0;
+    bool fitted_ = false;
+};
+
+using GenScorerf = GenScorer<float>;
+using GenScorerd = GenScorer<double>;
+
+}  // namespace reclag
