@@ -16,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -58,7 +59,15 @@ Scorers and parameters:
   --xi PATH                  score RecLag with this interaction matrix (N_H x D .npy)
   --beta X                   RecLag inverse temperature (default 5)
   --norm X                   RecLag feature norm (default 10; 0 = raw features)
-  --time-steps K             also print RecLag/MHE-type detection over K dynamics steps
+  --time-steps K             also report RecLag and MHE-type detection after k = 0..K
+                             Hopfield updates (Eq. 12; the paper's Figs. 4-5), as scorers
+                             reclag@k and mhe@k, from the RecLag scorer's global xi
+  --seeds N                  train RecLag with seeds 0..N-1 and report, like the paper's
+                             Table 1, the trimmed mean and standard deviation (ddof 0; the
+                             largest and smallest dropped when N >= 3)
+  --save-detector PATH       save the fitted RecLag detector (seed 0) to PATH (atomically)
+  --load-detector PATH       score RecLag with a saved detector instead of training one
+  --quiet                    no training progress on stderr
 
 Output:
   --format FMT               table (default), csv, json or markdown
@@ -80,6 +89,10 @@ struct Options {
     double beta = 5.0;
     double norm = 10.0;
     int time_steps = -1;
+    int seeds = 1;
+    std::string save_detector;
+    std::string load_detector;
+    bool quiet = false;
 };
 
 double parse_number(const std::string& option, const std::string& text) {
@@ -155,6 +168,16 @@ Options parse_args(int argc, char** argv) {
             o.beta = parse_number(a, value());
         } else if (a == "--norm") {
             o.norm = parse_number(a, value());
+        } else if (a == "--seeds") {
+            const double k = parse_number(a, value());
+            if (k < 1 || k != static_cast<int>(k)) throw UsageError("--seeds expects a whole number >= 1");
+            o.seeds = static_cast<int>(k);
+        } else if (a == "--save-detector") {
+            o.save_detector = value();
+        } else if (a == "--load-detector") {
+            o.load_detector = value();
+        } else if (a == "--quiet") {
+            o.quiet = true;
         } else if (a == "--time-steps") {
             const double k = parse_number(a, value());
             if (k < 0 || k != static_cast<int>(k)) throw UsageError("--time-steps expects a whole number >= 0");
@@ -312,10 +335,11 @@ reclag::OodRecord average_record(const std::vector<reclag::OodRecord>& per_ood) 
 }
 
 /// Fits one scorer and evaluates it on every OOD set: one record per set plus the average.
-std::vector<reclag::OodRecord> evaluate(reclag::AnyScorer<Scalar> scorer, const Data& d) {
-    if (scorer.needs_head()) scorer.fit(d.id_train.view(), *d.head);
-    else if (d.head) scorer.fit(d.id_train.view(), *d.head);
-    else scorer.fit(d.id_train.view());
+std::vector<reclag::OodRecord> evaluate(reclag::AnyScorer<Scalar>& scorer, const Data& d) {
+    if (!scorer.is_fitted()) {  // a detector loaded from a file is fitted already
+        if (d.head) scorer.fit(d.id_train.view(), *d.head);
+        else scorer.fit(d.id_train.view());
+    }
     const reclag::Vector<Scalar> id_scores = scorer.score(d.id_test.view());
     std::vector<reclag::OodRecord> out;
     for (const auto& ood : d.oods) {
@@ -324,6 +348,72 @@ std::vector<reclag::OodRecord> evaluate(reclag::AnyScorer<Scalar> scorer, const 
                                 id_scores.size(), ood_scores.size()));
     }
     out.push_back(average_record(out));
+    return out;
+}
+
+/// The paper's Table 1 summary over seeds: drop the largest and the smallest value (when there
+/// are at least 3), then mean and standard deviation (ddof 0) of the rest.
+std::pair<double, double> trimmed_mean_std(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    if (v.size() >= 3) v = std::vector<double>(v.begin() + 1, v.end() - 1);
+    double mean = 0.0, var = 0.0;
+    for (double x : v) mean += x / static_cast<double>(v.size());
+    for (double x : v) var += (x - mean) * (x - mean) / static_cast<double>(v.size());
+    return {mean, std::sqrt(var)};
+}
+
+/// Combines per-seed records (same scorer, same OOD order in each run) into one record per OOD set.
+std::vector<reclag::OodRecord> summarise_seeds(const std::vector<std::vector<reclag::OodRecord>>& runs) {
+    std::vector<reclag::OodRecord> out = runs.front();
+    for (std::size_t j = 0; j < out.size(); ++j) {
+        std::vector<double> fpr, auroc, aupr_in, aupr_out;
+        for (const auto& run : runs) {
+            fpr.push_back(run[j].fpr95);
+            auroc.push_back(run[j].auroc);
+            aupr_in.push_back(run[j].aupr_in);
+            aupr_out.push_back(run[j].aupr_out);
+        }
+        std::tie(out[j].fpr95, out[j].fpr95_std) = trimmed_mean_std(fpr);
+        std::tie(out[j].auroc, out[j].auroc_std) = trimmed_mean_std(auroc);
+        out[j].aupr_in = trimmed_mean_std(aupr_in).first;
+        out[j].aupr_out = trimmed_mean_std(aupr_out).first;
+        out[j].seeds = static_cast<int>(runs.size());
+    }
+    return out;
+}
+
+/// Detection after k = 0..K Hopfield updates from the RecLag scorer's global xi (Figs. 4-5).
+std::vector<reclag::OodRecord> evaluate_over_time(const reclag::ReclagScorer<Scalar>& rec, const Data& d, int steps,
+                                                  double mhe_beta) {
+    const auto& det = rec.detector();
+    if (det.per_class())
+        throw reclag::invalid_argument("--time-steps needs a RecLag detector with one global xi (not per class)");
+    reclag::ScoresOverTimeParam<Scalar> p;
+    p.steps = steps;
+    p.beta = rec.param().beta;
+    p.norm = rec.param().norm;
+    p.log_gamma = rec.log_gamma();
+    p.mhe_beta = static_cast<Scalar>(mhe_beta);
+    const auto& xi = det.interaction().front();
+    const auto id = reclag::scores_over_time(d.id_test.features, xi, p);
+    std::vector<reclag::ScoresOverTime<Scalar>> oods;
+    for (const auto& ood : d.oods) oods.push_back(reclag::scores_over_time(ood.features, xi, p));
+    std::vector<reclag::OodRecord> out;
+    for (int k = 0; k <= steps; ++k) {
+        for (int which = 0; which < 2; ++which) {
+            const std::string name = std::string(which == 0 ? "reclag@" : "mhe@") + std::to_string(k);
+            std::vector<reclag::OodRecord> per_ood;
+            const auto& id_m = which == 0 ? id.reclag : id.mhe;
+            for (std::size_t j = 0; j < d.oods.size(); ++j) {
+                const auto& ood_m = which == 0 ? oods[j].reclag : oods[j].mhe;
+                const reclag::Vector<Scalar> id_s = id_m.row(k).transpose(), ood_s = ood_m.row(k).transpose();
+                per_ood.push_back(to_record(name, d.oods[j].name, reclag::evaluate_ood(id_s, ood_s), id_s.size(),
+                                            ood_s.size()));
+            }
+            per_ood.push_back(average_record(per_ood));
+            for (auto& r : per_ood) out.push_back(std::move(r));
+        }
+    }
     return out;
 }
 
@@ -344,7 +434,7 @@ int run(int argc, char** argv) {
     }
     for (const auto& name : o.scorers)
         if (std::find(registry.begin(), registry.end(), name) == registry.end())
-            throw UsageError("unknown scorer '" + name + "' in --scorers (see --help for the list)");
+            throw UsageError("unknown scorer '" + name + "' in --scorers");
 
     const Data d = load_data(o);
     reclag::ScorerOptions<Scalar> so;
@@ -362,12 +452,43 @@ int run(int argc, char** argv) {
             if (d.head || !reclag::make_scorer<Scalar>(name, so).needs_head()) chosen.push_back(name);
 
     std::vector<reclag::OodRecord> records;
+    std::vector<reclag::OodRecord> over_time;
+    bool saved = false;
     for (const auto& name : chosen) {
-        reclag::AnyScorer<Scalar> scorer = reclag::make_scorer<Scalar>(name, so);
-        if (scorer.needs_head() && !d.head)
-            throw reclag::invalid_argument("scorer '" + name + "' needs the classifier head (fc_weight.npy, fc_bias.npy)");
-        for (auto& r : evaluate(scorer, d)) records.push_back(std::move(r));
+        const bool trained_reclag = (name == "reclag" && !so.reclag_xi && o.load_detector.empty()) || name == "reclag_code";
+        const int runs = trained_reclag ? o.seeds : 1;
+        std::vector<std::vector<reclag::OodRecord>> per_seed;
+        for (int seed = 0; seed < runs; ++seed) {
+            reclag::ScorerOptions<Scalar> seeded = so;
+            seeded.reclag_training.seed = static_cast<std::uint64_t>(seed);
+            seeded.reclag_code_training.seed = static_cast<std::uint64_t>(seed);
+            reclag::AnyScorer<Scalar> scorer = name == "reclag" && !o.load_detector.empty()
+                                                   ? reclag::AnyScorer<Scalar>(reclag::load_detector<Scalar>(o.load_detector))
+                                                   : reclag::make_scorer<Scalar>(name, seeded);
+            if (scorer.needs_head() && !d.head)
+                throw reclag::invalid_argument("scorer '" + name + "' needs the classifier head (fc_weight.npy, fc_bias.npy)");
+            if (!o.quiet && trained_reclag)
+                std::cerr << "reclag_ood: training " << name << (runs > 1 ? " (seed " + std::to_string(seed) + ")" : "")
+                          << " on " << d.id_train.features.rows() << " x " << d.id_train.features.cols()
+                          << " ID features...\n";
+            per_seed.push_back(evaluate(scorer, d));
+            const auto* rec = scorer.template target<reclag::ReclagScorer<Scalar>>();
+            if (rec && seed == 0) {
+                if (!o.save_detector.empty() && !saved) {
+                    reclag::save_detector(o.save_detector, *rec);
+                    saved = true;
+                    if (!o.quiet) std::cerr << "reclag_ood: saved the " << name << " detector to " << o.save_detector << "\n";
+                }
+                if (o.time_steps >= 0 && name == "reclag") over_time = evaluate_over_time(*rec, d, o.time_steps, o.mhe_beta);
+            }
+        }
+        for (auto& r : per_seed.size() > 1 ? summarise_seeds(per_seed) : per_seed.front()) records.push_back(std::move(r));
     }
+    if (!o.save_detector.empty() && !saved)
+        throw reclag::invalid_argument("--save-detector: no RecLag scorer was run (add reclag to --scorers)");
+    if (o.time_steps >= 0 && over_time.empty())
+        throw reclag::invalid_argument("--time-steps: the reclag scorer was not run (add reclag to --scorers)");
+    for (auto& r : over_time) records.push_back(std::move(r));
 
     std::ostringstream report;
     reclag::write_report(report, records, reclag::parse_report_format(o.format));
