@@ -335,7 +335,8 @@ reclag::OodRecord average_record(const std::vector<reclag::OodRecord>& per_ood) 
 }
 
 /// Fits one scorer and evaluates it on every OOD set: one record per set plus the average.
-std::vector<reclag::OodRecord> evaluate(reclag::AnyScorer<Scalar>& scorer, const Data& d) {
+/// `name` is the registry name ("reclag_code" and "reclag" share one scorer class).
+std::vector<reclag::OodRecord> evaluate(const std::string& name, reclag::AnyScorer<Scalar>& scorer, const Data& d) {
     if (!scorer.is_fitted()) {  // a detector loaded from a file is fitted already
         if (d.head) scorer.fit(d.id_train.view(), *d.head);
         else scorer.fit(d.id_train.view());
@@ -344,7 +345,7 @@ std::vector<reclag::OodRecord> evaluate(reclag::AnyScorer<Scalar>& scorer, const
     std::vector<reclag::OodRecord> out;
     for (const auto& ood : d.oods) {
         const reclag::Vector<Scalar> ood_scores = scorer.score(ood.view());
-        out.push_back(to_record(scorer.scorer_name(), ood.name, reclag::evaluate_ood(id_scores, ood_scores),
+        out.push_back(to_record(name, ood.name, reclag::evaluate_ood(id_scores, ood_scores),
                                 id_scores.size(), ood_scores.size()));
     }
     out.push_back(average_record(out));
@@ -471,7 +472,7 @@ int run(int argc, char** argv) {
                 std::cerr << "reclag_ood: training " << name << (runs > 1 ? " (seed " + std::to_string(seed) + ")" : "")
                           << " on " << d.id_train.features.rows() << " x " << d.id_train.features.cols()
                           << " ID features...\n";
-            per_seed.push_back(evaluate(scorer, d));
+            per_seed.push_back(evaluate(name, scorer, d));
             const auto* rec = scorer.template target<reclag::ReclagScorer<Scalar>>();
             if (rec && seed == 0) {
                 if (!o.save_detector.empty() && !saved) {
