@@ -57,7 +57,12 @@ void check_positive(const char* where, const char* name, T value) {
 /// Every entry finite; the message names the first non-finite entry by row and column.
 template <typename Derived>
 void check_finite(const char* where, const char* what, const Eigen::DenseBase<Derived>& m) {
-    if (m.derived().allFinite()) return;  // the fast, vectorised common case
+    // Fast path: 0 * x is 0 for every finite x and NaN for inf or NaN, so one vectorised sum
+    // answers "all finite?" (Eigen 3.4's allFinite() walks a row-major matrix column by
+    // column without SIMD: 17x slower on 10,000 x 512 features, see bench/). Not valid under
+    // -ffast-math, which reclag does not support anyway (it breaks NaN detection everywhere).
+    using Scalar = typename Derived::Scalar;
+    if ((m.derived().array() * Scalar(0)).sum() == Scalar(0)) return;
     for (Index i = 0; i < m.rows(); ++i)
         for (Index j = 0; j < m.cols(); ++j)
             if (!std::isfinite(static_cast<double>(m(i, j))))
