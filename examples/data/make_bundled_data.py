@@ -447,6 +447,8 @@ def write_readme(out, st):
       f"(training {st['train_time_s'] / 60:.1f} min, data preparation + feature extraction + "
       f"checks {(st['wall_time_s'] - st['train_time_s']):.0f} s) on {st['machine']}, "
       f"torch.set_num_threads({st['args']['threads']}).")
+    if st.get("run_note"):
+        a(st["run_note"])
     if "loadavg_1min_start_end" in st:
         l0, l1 = st["loadavg_1min_start_end"]
         a(f"The machine's 1-minute load average was {l0:.1f} at the start and {l1:.1f} at the end "

@@ -1,5 +1,5 @@
 // reclag: NumPy-exact percentile (method 'linear', NumPy's default), used where a threshold
-// must reproduce a Python reference bit for bit (DICE's weight threshold).
+// must reproduce a Python reference bit for bit (DICE's weight threshold, ReAct's clip level).
 #pragma once
 
 #include <algorithm>
