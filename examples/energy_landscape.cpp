@@ -37,6 +37,8 @@
 #include <reclag/lagrangian/quadratic.hpp>
 #include <reclag/lagrangian/rectified.hpp>
 
+#include "cli.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -59,9 +61,7 @@ using RecLagNet = reclag::HopfieldDynamics<reclag::RecLagLagrangian<Scalar>, Qua
 
 namespace {
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using reclag_examples::UsageError;
 
 const char* kUsage = R"(usage: energy_landscape [options]
 
@@ -92,16 +92,7 @@ struct Options {
 };
 
 Scalar parse_number(const std::string& option, const std::string& text) {
-    std::size_t used = 0;
-    double x = 0;
-    try {
-        x = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != text.size() || !std::isfinite(x))
-        throw UsageError("option " + option + " expects a finite number, got '" + text + "'");
-    return x;
+    return reclag_examples::parse_number(option, text);
 }
 
 Options parse_options(int argc, char** argv) {
@@ -696,13 +687,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const UsageError& e) {
-        std::cerr << "energy_landscape: error: " << e.what() << " (see --help)\n";
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "energy_landscape: error: " << e.what() << "\n";
-        return 1;
-    }
+    return reclag_examples::run_cli("energy_landscape", [&] { return run(argc, argv); });
 }

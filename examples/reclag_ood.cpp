@@ -9,6 +9,8 @@
 // (2 for a bad command line, 1 for bad data).
 #include <reclag/reclag.hpp>
 
+#include "cli.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -31,9 +33,8 @@ using Matrix = reclag::RowMatrix<Scalar>;
 
 namespace {
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using reclag_examples::parse_number;
+using reclag_examples::UsageError;
 
 const char* kUsage = R"(usage: reclag_ood [DIR] [options]
 
@@ -94,17 +95,6 @@ struct Options {
     std::string load_detector;
     bool quiet = false;
 };
-
-double parse_number(const std::string& option, const std::string& text) {
-    try {
-        std::size_t used = 0;
-        const double v = std::stod(text, &used);
-        if (used != text.size()) throw std::invalid_argument("trailing characters");
-        return v;
-    } catch (const std::exception&) {
-        throw UsageError("option " + option + " expects a number, got '" + text + "'");
-    }
-}
 
 std::vector<std::string> split(const std::string& s, char sep) {
     std::vector<std::string> out;
@@ -511,13 +501,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        return run(argc, argv);
-    } catch (const UsageError& e) {
-        std::cerr << "reclag_ood: error: " << e.what() << " (see --help)\n";
-        return 2;
-    } catch (const std::exception& e) {
-        std::cerr << "reclag_ood: error: " << e.what() << "\n";
-        return 1;
-    }
+    return reclag_examples::run_cli("reclag_ood", [&] { return run(argc, argv); });
 }

@@ -14,6 +14,8 @@
 #include <reclag/io/npy.hpp>
 #include <reclag/train/sfnn_trainer.hpp>
 
+#include "cli.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -40,9 +42,8 @@ using Trainer = reclag::SfnnTrainer<Scalar>;
 
 namespace {
 
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using reclag_examples::parse_number;
+using reclag_examples::UsageError;
 
 const char* kUsage = R"(usage: train_xi FEATURES.npy --out DETECTOR_FILE [options]
 
@@ -97,17 +98,6 @@ struct Options {
     double tpr = 0.95;
     bool help = false;
 };
-
-double parse_number(const std::string& option, const std::string& text) {
-    try {
-        std::size_t used = 0;
-        const double v = std::stod(text, &used);
-        if (used != text.size()) throw std::invalid_argument("trailing characters");
-        return v;
-    } catch (const std::exception&) {
-        throw UsageError("option " + option + " expects a number, got '" + text + "'");
-    }
-}
 
 long long parse_integer(const std::string& option, const std::string& text, long long lo, long long hi) {
     long long v = 0;
@@ -363,19 +353,17 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
-        const Options o = parse_args(argc, argv);
-        if (o.help) {
-            std::cout << kUsage;
-            return 0;
-        }
-        return run(o);
-    } catch (const UsageError& e) {
-        std::cerr << "train_xi: error: " << e.what() << " (see --help)\n";
-        return 2;
-    } catch (const std::exception& e) {
-        if (RECLAG_ISATTY(2)) std::cerr << "\r\033[K";  // a progress bar may be on the line
-        std::cerr << "train_xi: error: " << e.what() << "\n";
-        return 1;
-    }
+    return reclag_examples::run_cli(
+        "train_xi",
+        [&] {
+            const Options o = parse_args(argc, argv);
+            if (o.help) {
+                std::cout << kUsage;
+                return 0;
+            }
+            return run(o);
+        },
+        [] {
+            if (RECLAG_ISATTY(2)) std::cerr << "\r\033[K";  // a progress bar may be on the line
+        });
 }
