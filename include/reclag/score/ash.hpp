@@ -28,6 +28,7 @@ public:
     using Scalar = Scalar_;
     static_assert(is_supported_scalar_v<Scalar>, "reclag::AshScorer: Scalar must be float or double");
     static constexpr const char* name = "ash";
+    static constexpr bool needs_head = true;  // fit() needs the classifier head (W, b)
 
     struct Param {
         /// Pruning percentile p in [0, 100): the top (100 - p)% activations survive (OpenOOD default 90).

@@ -25,6 +25,7 @@ public:
     using Scalar = Scalar_;
     static_assert(is_supported_scalar_v<Scalar>, "reclag::DiceScorer: Scalar must be float or double");
     static constexpr const char* name = "dice";
+    static constexpr bool needs_head = true;  // fit() needs the classifier head (W, b)
 
     struct Param {
         /// Sparsity percentile p in [0, 100] (OpenOOD default 90: ~10% of the weights survive).

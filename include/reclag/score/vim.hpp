@@ -37,6 +37,7 @@ public:
     using Scalar = Scalar_;
     static_assert(is_supported_scalar_v<Scalar>, "reclag::VimScorer: Scalar must be float or double");
     static constexpr const char* name = "vim";
+    static constexpr bool needs_head = true;  // fit() needs the classifier head (W, b)
     using MatrixD = RowMatrix<double>;
 
     struct Param {
