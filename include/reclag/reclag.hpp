@@ -5,12 +5,14 @@
 
 #include "reclag/core/checks.hpp"
 #include "reclag/core/error.hpp"
+#include "reclag/core/non_finite_policy.hpp"
 #include "reclag/core/numeric.hpp"
 #include "reclag/core/types.hpp"
 
 #include "reclag/score/feature_view.hpp"
 #include "reclag/score/scorer.hpp"
 #include "reclag/score/any_scorer.hpp"
+#include "reclag/score/non_finite_rows.hpp"
 
 #include "reclag/io/atomic_file.hpp"
 #include "reclag/io/detector_file.hpp"

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -43,6 +44,14 @@ inline void check_size(const char* where, const char* what, Index actual, Index 
     if (actual != expected) throw_invalid(where, what, " has ", actual, " elements, expected ", expected);
 }
 
+/// rows x cols elements fit in Index (and so in memory arithmetic): checked before a copy or a
+/// scan of a caller's matrix, so an absurd shape throws instead of overflowing.
+inline void check_shape(const char* where, const char* what, Index rows, Index cols) {
+    if (rows < 0 || cols < 0) throw_invalid(where, what, " has a negative dimension (", rows, " x ", cols, ")");
+    if (rows > 0 && cols > std::numeric_limits<Index>::max() / rows)
+        throw_invalid(where, what, " has shape ", rows, " x ", cols, ": its element count overflows Index");
+}
+
 inline void check_nonempty(const char* where, const char* what, Index n) {
     if (n <= 0) throw_invalid(where, what, " is empty");
 }
@@ -52,6 +61,16 @@ template <typename T>
 void check_positive(const char* where, const char* name, T value) {
     if (!(value > T(0)) || !std::isfinite(static_cast<double>(value)))
         throw_invalid(where, name, " must be positive and finite (got ", value, ")");
+}
+
+/// Every label in [0, num_classes), where num_classes is the number of logit columns; the
+/// message names the first bad label and its row.
+template <typename Derived>
+void check_labels(const char* where, const Eigen::DenseBase<Derived>& labels, Index num_classes) {
+    for (Index i = 0; i < labels.size(); ++i)
+        if (labels(i) < 0 || labels(i) >= num_classes)
+            throw_invalid(where, "label ", labels(i), " at row ", i, " is outside [0, ", num_classes,
+                          ") (the logits have ", num_classes, " columns)");
 }
 
 /// Every entry finite; the message names the first non-finite entry by row and column.

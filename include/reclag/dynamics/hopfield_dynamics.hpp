@@ -18,6 +18,7 @@
 // which is zero on the adiabatic slice h = xi g(v) (there E is continuous) and of either sign off it.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -117,8 +118,14 @@ public:
     /// K adiabatic updates from V0, without convergence test: K + 1 batches, [k] = V after k updates.
     template <typename DerivedV>
     std::vector<RowMatrix<Scalar>> adiabatic_trajectory(const Eigen::MatrixBase<DerivedV>& v0, Index steps) const {
-        if (steps < 0) throw_invalid("HopfieldDynamics::adiabatic_trajectory", "steps must be >= 0 (got ", steps, ")");
-        check_states("HopfieldDynamics::adiabatic_trajectory", v0);
+        const char* where = "HopfieldDynamics::adiabatic_trajectory";
+        if (steps < 0) throw_invalid(where, "steps must be >= 0 (got ", steps, ")");
+        check_states(where, v0);
+        // steps + 1 batches are kept: refuse a count whose total size overflows Index (and
+        // steps + 1 itself) before reserving anything.
+        const Index per_batch = std::max<Index>(1, v0.rows() * v0.cols());
+        if (steps > std::numeric_limits<Index>::max() / per_batch - 1)
+            throw_invalid(where, "steps = ", steps, " batches of ", v0.rows(), " x ", v0.cols(), " states overflow Index");
         std::vector<RowMatrix<Scalar>> out;
         out.reserve(static_cast<std::size_t>(steps + 1));
         out.emplace_back(v0.derived().template cast<Scalar>());

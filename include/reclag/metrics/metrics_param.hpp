@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "reclag/core/checks.hpp"
+#include "reclag/core/non_finite_policy.hpp"
 
 namespace reclag {
 
@@ -27,12 +28,6 @@ enum class AuprEstimator {
     Trapezoid,
     /// Step function sum_k (R_k - R_{k-1}) P_k: sklearn `average_precision_score`.
     AveragePrecision,
-};
-
-/// What to do with a NaN or infinite score. Only rejection exists today; the enum is the slot
-/// for an opt-in policy (e.g. ranking NaN as the least ID-like) without breaking the API.
-enum class NonFinitePolicy {
-    Reject,  ///< throw reclag::invalid_argument naming the array and the first bad index
 };
 
 inline const char* to_string(PositiveClass c) { return c == PositiveClass::Id ? "ID positive" : "OOD positive"; }
@@ -54,7 +49,11 @@ struct MetricsParam {
     bool drop_intermediate = false;
     /// Estimator of AUPR-In / AUPR-Out in evaluate_ood. Default Trapezoid (OpenOOD, reference).
     AuprEstimator aupr = AuprEstimator::Trapezoid;
-    /// Non-finite scores. Default (and only) NonFinitePolicy::Reject.
+    /// Non-finite scores (core/non_finite_policy.hpp). Default NonFinitePolicy::Reject: throw,
+    /// naming id_scores / ood_scores and the index. ScoreAsOod ranks a NaN or infinite score as
+    /// the least ID-like value (below every finite score, ties among themselves), i.e. such a
+    /// sample is predicted OOD at every threshold: a NaN ID sample counts as missed, a NaN OOD
+    /// sample as caught. Used by evaluate_ood, roc_curve, roc_point_at_tpr and fpr_at_tpr.
     NonFinitePolicy non_finite = NonFinitePolicy::Reject;
 
     void check_param() const {
@@ -63,7 +62,7 @@ struct MetricsParam {
             throw_invalid("MetricsParam", "positive is not a PositiveClass value");
         if (aupr != AuprEstimator::Trapezoid && aupr != AuprEstimator::AveragePrecision)
             throw_invalid("MetricsParam", "aupr is not an AuprEstimator value");
-        if (non_finite != NonFinitePolicy::Reject)
+        if (non_finite != NonFinitePolicy::Reject && non_finite != NonFinitePolicy::ScoreAsOod)
             throw_invalid("MetricsParam", "non_finite is not a NonFinitePolicy value");
     }
 };

@@ -52,13 +52,13 @@ inline OodMetrics evaluate_ood(const RankedScores& ranked, const MetricsParam& p
 
 /// All metrics of ID scores vs OOD scores (float or double vectors; higher = ID).
 ///   reclag::OodMetrics m = reclag::evaluate_ood(score_id, score_ood);   // m.fpr95, m.auroc, ...
-/// Throws reclag::invalid_argument for an empty or non-finite score vector (naming it and the
-/// index) or an invalid Param.
+/// Throws reclag::invalid_argument for an empty score vector, a non-finite score (naming the
+/// vector and the index; p.non_finite = ScoreAsOod ranks it lowest instead) or an invalid Param.
 template <typename D1, typename D2>
 OodMetrics evaluate_ood(const Eigen::MatrixBase<D1>& id_scores, const Eigen::MatrixBase<D2>& ood_scores,
                         const MetricsParam& p = {}) {
     p.check_param();
-    return evaluate_ood(RankedScores(id_scores, ood_scores, "evaluate_ood"), p);
+    return evaluate_ood(RankedScores(id_scores, ood_scores, "evaluate_ood", p.non_finite), p);
 }
 
 }  // namespace reclag

@@ -23,10 +23,11 @@ namespace detail {
 /// Copies a score vector (any float or double Eigen vector expression, row or column) into
 /// `out` as doubles from position `offset` on (out is resized to offset + size), checking it is
 /// non-empty, vector-shaped and finite; errors name `where` and `what` and, for a non-finite
-/// value, its index.
+/// value, its index. With NonFinitePolicy::ScoreAsOod a non-finite value becomes
+/// std::numeric_limits<double>::lowest() (below every finite float or double score) instead.
 template <typename Derived>
 void copy_scores(const char* where, const char* what, const Eigen::MatrixBase<Derived>& s, std::vector<double>& out,
-                 std::size_t offset = 0) {
+                 std::size_t offset = 0, NonFinitePolicy policy = NonFinitePolicy::Reject) {
     using Scalar = typename Derived::Scalar;
     static_assert(is_supported_scalar_v<Scalar>, "reclag metrics: scores must be float or double");
     check_nonempty(where, what, s.size());
@@ -38,8 +39,11 @@ void copy_scores(const char* where, const char* what, const Eigen::MatrixBase<De
     for (Index j = 0; j < d.cols(); ++j)
         for (Index i = 0; i < d.rows(); ++i) out[k++] = static_cast<double>(d.coeff(i, j));
     for (std::size_t i = offset; i < out.size(); ++i)
-        if (!std::isfinite(out[i]))
-            throw_invalid(where, what, " has a non-finite value (", out[i], ") at index ", i - offset);
+        if (!std::isfinite(out[i])) {
+            if (policy != NonFinitePolicy::ScoreAsOod)
+                throw_invalid(where, what, " has a non-finite value (", out[i], ") at index ", i - offset);
+            out[i] = std::numeric_limits<double>::lowest();
+        }
 }
 
 template <typename Derived>
@@ -113,15 +117,17 @@ private:
 class RankedScores {
 public:
     /// Throws reclag::invalid_argument (messages begin with `where`) for an empty or
-    /// non-vector input or a non-finite score, naming id_scores / ood_scores and the index.
+    /// non-vector input or, with `policy` Reject (default), a non-finite score, naming
+    /// id_scores / ood_scores and the index. With ScoreAsOod a non-finite score is ranked
+    /// lowest (see MetricsParam::non_finite).
     template <typename D1, typename D2>
     RankedScores(const Eigen::MatrixBase<D1>& id_scores, const Eigen::MatrixBase<D2>& ood_scores,
-                 const char* where = "RankedScores") {
+                 const char* where = "RankedScores", NonFinitePolicy policy = NonFinitePolicy::Reject) {
         // Ascending, behind a -inf sentinel at index 0 that ends the merge without bounds checks.
         const double sentinel = -std::numeric_limits<double>::infinity();
         std::vector<double> id(1, sentinel), ood(1, sentinel);
-        detail::copy_scores(where, "id_scores", id_scores, id, 1);
-        detail::copy_scores(where, "ood_scores", ood_scores, ood, 1);
+        detail::copy_scores(where, "id_scores", id_scores, id, 1, policy);
+        detail::copy_scores(where, "ood_scores", ood_scores, ood, 1, policy);
         std::sort(id.begin() + 1, id.end());
         std::sort(ood.begin() + 1, ood.end());
         merge(id, ood);

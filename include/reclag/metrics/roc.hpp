@@ -69,7 +69,7 @@ template <typename D1, typename D2>
 RocCurve roc_curve(const Eigen::MatrixBase<D1>& id_scores, const Eigen::MatrixBase<D2>& ood_scores,
                    const MetricsParam& p = {}) {
     p.check_param();
-    return roc_curve(RankedScores(id_scores, ood_scores, "roc_curve"), p);
+    return roc_curve(RankedScores(id_scores, ood_scores, "roc_curve", p.non_finite), p);
 }
 
 /// Area under the ROC curve, computed exactly in integers as
@@ -120,7 +120,7 @@ template <typename D1, typename D2>
 double fpr_at_tpr(const Eigen::MatrixBase<D1>& id_scores, const Eigen::MatrixBase<D2>& ood_scores,
                   const MetricsParam& p = {}) {
     p.check_param();
-    return fpr_at_tpr(RankedScores(id_scores, ood_scores, "fpr_at_tpr"), p);
+    return fpr_at_tpr(RankedScores(id_scores, ood_scores, "fpr_at_tpr", p.non_finite), p);
 }
 
 /// FPR at TPR `tpr`, ID positive, every threshold (the DESIGN.md default).

@@ -55,6 +55,7 @@ public:
     void fit(const FeatureView<Scalar>& id_fit, const ClassifierHead<Scalar>& head) {
         const char* where = "AshScorer::fit";
         if (head.empty()) throw_invalid(where, "the classifier head is empty");
+        check_nonempty(where, "the fit split", id_fit.rows());
         check_cols(where, "features", id_fit.feature_dim(), head.feature_dim());
         k_ = keep_count(head.feature_dim(), param_.percentile);
         if (k_ < 1) throw_invalid(where, "percentile ", param_.percentile, " keeps no activation of D = ", head.feature_dim());
@@ -93,6 +94,7 @@ public:
             logits = value * logits + bias_;
             out(i) = log_sum_exp(logits);
         }
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

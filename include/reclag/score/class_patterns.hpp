@@ -35,10 +35,7 @@ std::vector<std::vector<Index>> correctly_classified_rows(const char* where, con
 
     const Index num_classes = fit.num_classes();
     const ConstLabelView labels = fit.labels();
-    for (Index i = 0; i < labels.size(); ++i)
-        if (labels(i) < 0 || labels(i) >= num_classes)
-            throw_invalid(where, "label ", labels(i), " at row ", i, " is outside [0, ", num_classes,
-                          ") (the logits have ", num_classes, " columns)");
+    check_labels(where, labels, num_classes);
 
     const LabelVector pred = predicted_classes(fit.logits());
     std::vector<std::vector<Index>> rows(static_cast<std::size_t>(num_classes));

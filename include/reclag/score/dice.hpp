@@ -67,6 +67,7 @@ public:
         RowMatrix<Scalar> z = split.features() * masked_weight_.transpose();
         z.rowwise() += bias_.transpose();
         rowwise_log_sum_exp(z, out);
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

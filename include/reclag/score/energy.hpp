@@ -34,9 +34,12 @@ public:
         param_.check_param();
         // A double temperature such as 1e-60 is positive but rounds to 0 in float.
         check_positive("EnergyScorer::Param", "temperature (rounded to Scalar)", static_cast<Scalar>(param_.temperature));
+        // ... and one below ~3e-39 is a float subnormal whose inverse overflows: 0 * inf = NaN.
+        check_positive("EnergyScorer::Param", "1 / temperature (in Scalar)", Scalar(1) / static_cast<Scalar>(param_.temperature));
     }
 
     void fit(const FeatureView<Scalar>& id_fit) {
+        check_nonempty("EnergyScorer::fit", "the fit split", id_fit.rows());
         if (!id_fit.has_logits()) throw_invalid("EnergyScorer::fit", "the fit split has no logits (needed for the class count)");
         num_classes_ = id_fit.num_classes();
     }
@@ -54,6 +57,7 @@ public:
             const Scalar m = z.row(i).maxCoeff();
             out(i) = m + t * std::log(((z.row(i).array() - m) * inv_t).exp().sum());
         }
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

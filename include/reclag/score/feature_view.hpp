@@ -22,13 +22,15 @@ class MatrixHandle {
 public:
     MatrixHandle() = default;
 
+    /// `what` names the matrix in the error for an absurd shape (checked before any copy).
     template <typename Derived>
-    explicit MatrixHandle(const Eigen::DenseBase<Derived>& m) {
+    explicit MatrixHandle(const Eigen::DenseBase<Derived>& m, const char* what = "matrix") {
         static_assert(std::is_same_v<typename Derived::Scalar, Scalar>,
                       "reclag: the matrix's scalar type differs from the view's Scalar; "
                       "cast it first (m.template cast<Scalar>())");
         constexpr bool direct = (Eigen::internal::traits<Derived>::Flags & Eigen::DirectAccessBit) != 0;
         const Derived& d = m.derived();
+        check_shape("FeatureView", what, d.rows(), d.cols());
         rows_ = d.rows();
         cols_ = d.cols();
         if constexpr (direct && static_cast<bool>(Derived::IsRowMajor)) {
@@ -83,19 +85,19 @@ public:
 
     /// Features only (for scorers that need no logits, such as RecLag with a global xi).
     template <typename DF>
-    explicit FeatureView(const Eigen::DenseBase<DF>& features) : features_(features) {}
+    explicit FeatureView(const Eigen::DenseBase<DF>& features) : features_(features, "features") {}
 
     /// Features and logits; the row counts must agree.
     template <typename DF, typename DL>
     FeatureView(const Eigen::DenseBase<DF>& features, const Eigen::DenseBase<DL>& logits)
-        : features_(features), logits_(logits) {
+        : features_(features, "features"), logits_(logits, "logits") {
         check_logit_rows();
     }
 
     /// Features, logits and labels (int64, one per row).
     template <typename DF, typename DL>
     FeatureView(const Eigen::DenseBase<DF>& features, const Eigen::DenseBase<DL>& logits, const LabelVector& labels)
-        : features_(features), logits_(logits), labels_(labels.data()) {
+        : features_(features, "features"), logits_(logits, "logits"), labels_(labels.data()) {
         check_logit_rows();
         check_rows("FeatureView", "labels", labels.size(), rows());
     }
@@ -145,7 +147,8 @@ public:
 
     template <typename DW, typename DB>
     ClassifierHead(const Eigen::DenseBase<DW>& weight, const Eigen::DenseBase<DB>& bias)
-        : weight_(weight), bias_(bias.derived().template cast<Scalar>().reshaped()) {
+        : weight_((check_shape("ClassifierHead", "weight", weight.rows(), weight.cols()), weight)),
+          bias_((check_shape("ClassifierHead", "bias", bias.rows(), bias.cols()), bias.derived().template cast<Scalar>().reshaped())) {
         if (weight_.rows() == 0 || weight_.cols() == 0) throw_invalid("ClassifierHead", "weight is empty");
         check_size("ClassifierHead", "bias", bias_.size(), weight_.rows());
         check_finite("ClassifierHead", "weight", weight_);

@@ -45,6 +45,7 @@ public:
 
     /// Records C from the fit split's logits (a split without logits leaves C free).
     void fit(const FeatureView<Scalar>& id_fit) {
+        check_nonempty("GenScorer::fit", "the fit split", id_fit.rows());
         num_classes_ = id_fit.has_logits() ? id_fit.num_classes() : 0;
         fitted_ = true;
     }
@@ -91,6 +92,7 @@ public:
             }
             out(i) = static_cast<Scalar>(-s);
         }
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

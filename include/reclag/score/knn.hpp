@@ -84,6 +84,7 @@ public:
                 out(begin + i) = param_.squared ? -d2 : -std::sqrt(d2);
             }
         }
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

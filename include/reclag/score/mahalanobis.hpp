@@ -67,6 +67,10 @@ public:
         const Index n = id_fit.rows();
         const Index d = id_fit.feature_dim();
         if (y.minCoeff() < 0) throw_invalid(where, "labels has a negative value (", y.minCoeff(), ")");
+        // Checked before C x D means are allocated: a stray label of 1e12 must not ask for 8 TB.
+        if (y.maxCoeff() >= n)
+            throw_invalid(where, "labels has the value ", y.maxCoeff(), " but there are only ", n,
+                          " ID-fit rows, so classes 0..", y.maxCoeff(), " cannot all be present");
         const Index c = static_cast<Index>(y.maxCoeff()) + 1;
         const MatrixD x = id_fit.features().template cast<double>();
 
@@ -161,6 +165,7 @@ public:
                 out(begin + i) = static_cast<Scalar>(best);
             }
         }
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

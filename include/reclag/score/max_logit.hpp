@@ -28,6 +28,7 @@ public:
 
     /// Records C from the fit split's logits (a split without logits leaves C free: any C is accepted).
     void fit(const FeatureView<Scalar>& id_fit) {
+        check_nonempty("MaxLogitScorer::fit", "the fit split", id_fit.rows());
         num_classes_ = id_fit.has_logits() ? id_fit.num_classes() : 0;
         fitted_ = true;
     }
@@ -40,6 +41,7 @@ public:
         checks.logits(split, num_classes_ > 0 ? num_classes_ : split.num_classes());
         check_size("MaxLogitScorer::score", "out", out.size(), split.rows());
         out = split.logits().rowwise().maxCoeff();
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

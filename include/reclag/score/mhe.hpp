@@ -42,7 +42,11 @@ public:
         void check_param() const { check_positive("MheScorer::Param", "beta", beta); }
     };
 
-    explicit MheScorer(Param p = {}) : param_(p) { param_.check_param(); }
+    explicit MheScorer(Param p = {}) : param_(p) {
+        param_.check_param();
+        // beta is applied in Scalar: 1e300 is inf in float (and 0 * inf = NaN), 1e-60 is 0.
+        check_positive("MheScorer::Param", "beta (rounded to Scalar)", static_cast<Scalar>(param_.beta));
+    }
 
     void fit(const FeatureView<Scalar>& id_fit) {
         const auto rows = correctly_classified_rows("MheScorer::fit", id_fit);
@@ -85,6 +89,7 @@ public:
                 }
             }
         }
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

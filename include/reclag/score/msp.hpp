@@ -32,6 +32,7 @@ public:
     explicit MspScorer(Param p = {}) : param_(p) { param_.check_param(); }
 
     void fit(const FeatureView<Scalar>& id_fit) {
+        check_nonempty("MspScorer::fit", "the fit split", id_fit.rows());
         if (!id_fit.has_logits()) throw_invalid("MspScorer::fit", "the fit split has no logits (needed for the class count)");
         num_classes_ = id_fit.num_classes();
     }
@@ -47,6 +48,7 @@ public:
             const Scalar m = z.row(i).maxCoeff();
             out(i) = Scalar(1) / (z.row(i).array() - m).exp().sum();  // exp(m - LSE(z))
         }
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

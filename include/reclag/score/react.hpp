@@ -85,6 +85,7 @@ public:
                 out(begin + i) = m + std::log((z.row(i).array() - m).exp().sum());
             }
         }
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

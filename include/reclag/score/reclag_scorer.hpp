@@ -106,6 +106,7 @@ public:
         } else {
             detector_.scores_into(split.features(), out);
         }
+        checks.scores(out);
     }
 
     /// G(x) = r(x) - log gamma per row (the shared RecLag gate, Eq. 13).

@@ -23,6 +23,7 @@
 //    naming the scorer, the argument and both sizes. score() before fit() throws too.
 #pragma once
 
+#include <cmath>
 #include <type_traits>
 #include <utility>
 
@@ -138,6 +139,18 @@ struct ScoreChecks {
     }
     void fitted(bool is_fitted) const {
         if (!is_fitted) throw_invalid(where, "called before fit()");
+    }
+    /// The computed scores are finite. Finite inputs can still overflow Scalar (features of
+    /// 1e20 in float make MHE's dot products inf and its LSE NaN): that row is named instead of
+    /// returning a silent NaN or inf. One vectorised pass, negligible next to any scorer.
+    template <typename Derived>
+    void scores(const Eigen::MatrixBase<Derived>& out) const {
+        using Scalar = typename Derived::Scalar;
+        if ((out.array() * Scalar(0)).sum() == Scalar(0)) return;
+        for (Index i = 0; i < out.size(); ++i)
+            if (!std::isfinite(static_cast<double>(out(i))))
+                throw_invalid(where, "the score of row ", i, " is not finite (", out(i),
+                              ") although the inputs are: they overflow this Scalar; use double or rescale the features");
     }
 };
 

@@ -61,6 +61,7 @@ public:
         const LabelVector pred = predicted_classes(split.logits());
         // One dot product per row (O(n D)); a full GEMM against all C means would cost C times more.
         for (Index i = 0; i < x.rows(); ++i) out(i) = means_.row(static_cast<Index>(pred(i))).dot(x.row(i));
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

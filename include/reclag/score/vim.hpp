@@ -132,6 +132,7 @@ public:
             const Eigen::VectorXd lse = rowwise_log_sum_exp(zb);
             for (Index i = 0; i < rows; ++i) out(begin + i) = static_cast<Scalar>(lse(i) - alpha_ * r(i));
         }
+        checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

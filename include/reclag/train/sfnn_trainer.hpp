@@ -248,7 +248,7 @@ private:
         for (Index r : batch)
             if (r < 0 || r >= X.rows()) throw_invalid(w, "batch has row ", r, ", outside [0, ", X.rows(), ")");
         set_rows_all(X.rows());
-        ensure_workspace(std::max<Index>(static_cast<Index>(batch.size()), param_.batch_size));
+        ensure_workspace(std::max<Index>(static_cast<Index>(batch.size()), batch_rows(X.rows())));
     }
 
     void set_rows_all(Index n) {
@@ -327,11 +327,21 @@ private:
         std::vector<Index> sizes{xi_.size()};
         if (param_.covariance != SfnnCovariance::Fixed) sizes.push_back(lv_.size());
         optimizer_.reset(sizes);
-        ensure_workspace(param_.batch_size);
+        ensure_workspace(batch_rows(static_cast<Index>(rows_.size())));
     }
+
+    /// Rows a batch can actually have: batch_size capped at the n training rows, so that a
+    /// batch_size of 1e18 (one batch = everything) never sizes a workspace.
+    Index batch_rows(Index n) const { return std::max<Index>(1, std::min(param_.batch_size, n)); }
 
     void ensure_workspace(Index max_batch) {
         const Index mb = std::max(max_batch, kernel_.max_batch());
+        // The workspaces hold mb x N_H and mb x M entries: refuse a product that overflows
+        // Index before anything is allocated (Eigen would throw std::bad_alloc, or worse).
+        const Index widest = std::max<Index>({xi_.rows(), xi_.cols(), param_.mc_samples, 1});
+        if (mb > std::numeric_limits<Index>::max() / widest)
+            throw_invalid("SfnnTrainer", "a workspace of ", mb, " batch rows x ", widest,
+                          " (N_H, D or mc_samples) entries overflows Index");
         kernel_.reserve(mb, xi_.rows(), xi_.cols(), param_.mc_samples);
         if (u_.rows() < mb || u_.cols() != param_.mc_samples) u_.resize(mb, param_.mc_samples);
         neg_xi_.resize(xi_.rows(), xi_.cols());
@@ -404,10 +414,10 @@ private:
         res.label = label;
         const Index n = static_cast<Index>(rows_.size());
         const Index bs = param_.batch_size;
-        const Index n_batches = param_.drop_last ? n / bs : (n + bs - 1) / bs;
+        const Index n_batches = n / bs + ((!param_.drop_last && n % bs != 0) ? 1 : 0);  // no n + bs overflow
         if (param_.track_full_objective) res.full_objective.push_back(full_objective(X));
         std::vector<Index> perm(static_cast<std::size_t>(n));
-        std::vector<Index> batch(static_cast<std::size_t>(bs));
+        std::vector<Index> batch(static_cast<std::size_t>(batch_rows(n)));
         for (int epoch = 1; epoch <= param_.epochs; ++epoch) {
             const auto t0 = clock::now();
             if (param_.shuffle) rng_main_.permutation(perm, n);
@@ -457,6 +467,7 @@ private:
         check_train_input(w, X);
         check_finite(w, "logits", split.logits());
         const Index C = split.num_classes();
+        check_labels(w, split.labels(), C);  // a label outside [0, C) would silently join no class
         if (init_rows != nullptr) check_size(w, "init_rows", static_cast<Index>(init_rows->size()), C);
         std::vector<SfnnResult<Scalar>> out;
         for (Index c = 0; c < C; ++c) {
