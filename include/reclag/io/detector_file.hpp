@@ -53,6 +53,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -222,6 +223,13 @@ private:
     bool swap_ = false;
 };
 
+/// %g formatting (std::to_string prints 1e300 with 300 digits and tiny values as 0.000000).
+inline std::string to_string_g(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
 /// Fails unless v is finite and representable in Scalar (a crafted file must not reach an
 /// out-of-range float conversion, which is undefined behaviour).
 template <typename Scalar>
@@ -316,6 +324,38 @@ void read_detector_arrays(DetectorReader& r, const DetectorFileInfo& info, std::
     }
 }
 
+/// The largest L2 norm of a row of xi, computed without overflow (max |entry| factored out).
+template <typename Scalar>
+double max_row_norm(const RowMatrix<Scalar>& xi) {
+    double best = 0;
+    for (Index i = 0; i < xi.rows(); ++i) {
+        const Eigen::Matrix<double, 1, Eigen::Dynamic> row = xi.row(i).template cast<double>();
+        const double amax = row.cwiseAbs().maxCoeff();
+        if (amax > 0) best = std::max(best, amax * (row / amax).norm());
+    }
+    return best;
+}
+
+/// Refuses a detector whose scores overflow Scalar. By Cauchy-Schwarz every score satisfies
+/// |r(x)| <= beta s max_mu ||xi_mu|| + log N_H with s = norm (||x~|| = s, Eq. 13's scaled
+/// feature); for raw features (norm = 0) s = 1 bounds the score of a unit-norm feature. Files
+/// whose bound exceeds half the largest Scalar (every finite field, yet beta = 1e30 or
+/// xi entries near FLT_MAX) would score ordinary inputs as inf or NaN; they are refused here
+/// with the bound in the message, not discovered later as a silent non-finite score.
+template <typename Scalar>
+void check_detector_score_bound(const std::string& name, const std::vector<RowMatrix<Scalar>>& xi, double beta,
+                                double norm) {
+    double m = 0;
+    for (const auto& x : xi) m = std::max(m, max_row_norm(x));
+    const double bound = beta * (norm > 0 ? norm : 1.0) * m;  // inf when it overflows double
+    const double limit = static_cast<double>(std::numeric_limits<Scalar>::max()) / 2;
+    if (!(bound <= limit))
+        throw_io(name, "scores overflow " + scalar_name<Scalar>() + ": beta * " + (norm > 0 ? "norm" : "1 (raw features)") +
+                           " * max ||xi_mu|| = " + to_string_g(bound) + " exceeds " + to_string_g(limit) +
+                           " (beta " + to_string_g(beta) + ", norm " + to_string_g(norm) + ", max ||xi_mu|| " +
+                           to_string_g(m) + ")");
+}
+
 template <typename Scalar>
 LoadedDetector<Scalar> parse_detector(const unsigned char* data, std::size_t size, const std::string& name) {
     static_assert(is_supported_scalar_v<Scalar>, "reclag::load_detector: Scalar must be float or double");
@@ -375,8 +415,16 @@ LoadedDetector<Scalar> parse_detector(const unsigned char* data, std::size_t siz
     p.beta = detector_real<Scalar>(name, "beta", info.beta);
     p.norm = detector_real<Scalar>(name, "norm", info.norm);
     p.target_tpr = info.target_tpr;
-    if (!(p.beta > Scalar(0))) throw_io(name, "invalid beta " + std::to_string(info.beta) + " (must be > 0)");
+    if (!(p.beta > Scalar(0)))
+        throw_io(name, "invalid beta " + to_string_g(info.beta) +
+                           (info.beta > 0 ? ": it underflows to 0 in " + scalar_name<Scalar>() + " (must be > 0)"
+                                          : std::string(" (must be > 0)")));
     if (!(p.norm >= Scalar(0))) throw_io(name, "invalid norm " + std::to_string(info.norm) + " (must be >= 0)");
+    // norm = 0 means raw features: a positive norm that underflows to 0 in Scalar would silently
+    // switch the detector to unscaled scoring.
+    if (info.norm > 0 && p.norm == Scalar(0))
+        throw_io(name, "invalid norm " + to_string_g(info.norm) + ": it underflows to 0 in " + scalar_name<Scalar>() +
+                           " (0 would mean raw features)");
     if (!(info.target_tpr > 0.0 && info.target_tpr <= 1.0))
         throw_io(name, "invalid target TPR " + std::to_string(info.target_tpr) + " (must be in (0, 1])");
     const Scalar log_gamma = detector_real<Scalar>(name, "log gamma", info.log_gamma);
@@ -387,6 +435,7 @@ LoadedDetector<Scalar> parse_detector(const unsigned char* data, std::size_t siz
     else read_detector_arrays<Scalar, double>(r, info, xi, out.extras.log_var);
     if (r.remaining() != 0)
         throw_io(name, std::to_string(r.remaining()) + " unexpected bytes after the last array");
+    check_detector_score_bound<Scalar>(name, xi, static_cast<double>(p.beta), static_cast<double>(p.norm));
 
     try {
         out.scorer = ReclagScorer<Scalar>(p);
