@@ -26,6 +26,7 @@
 #include <Eigen/Core>
 
 #include "reclag/core/checks.hpp"
+#include "reclag/core/thread_invariant_product.hpp"
 #include "reclag/core/types.hpp"
 
 namespace reclag {
@@ -78,6 +79,13 @@ public:
 
     Index max_batch() const { return max_batch_; }
 
+    /// On (the default): every GEMM goes through thread_invariant_product, so the objective and
+    /// gradients are bit-identical whatever Eigen::nbThreads() is (see that header). Off: plain
+    /// Eigen products, which differ in the last bits between 1 and 2+ threads when an inner
+    /// dimension (D or the batch size) exceeds Eigen's multi-threaded depth block (~320).
+    void set_thread_invariant(bool on) { thread_invariant_ = on; }
+    bool thread_invariant() const { return thread_invariant_; }
+
     /// The first B rows of the input buffer: write the scaled batch here.
     auto input(Index B) { return X_.topRows(B); }
 
@@ -95,7 +103,7 @@ public:
         set_precision(lv, layout);
         const Scalar cst = log_normaliser(lv, layout);
 
-        S.noalias() = X * xi.transpose();
+        gemm(S, X, xi.transpose());
         if (shared) {
             const Scalar p0 = prec_(0);
             xsq_.head(B) = X.rowwise().squaredNorm() * p0;
@@ -104,7 +112,7 @@ public:
         } else {
             auto Xp = Xp_.topRows(B);
             Xp = X.array().rowwise() * prec_.transpose().array();
-            LPV.noalias() = Xp * xi.transpose();
+            gemm(LPV, Xp, xi.transpose());
             xsq_.head(B) = (X.array() * Xp.array()).rowwise().sum().matrix();
             xisq_ = (xi.array().square().rowwise() * prec_.transpose().array()).rowwise().sum().matrix();
         }
@@ -132,7 +140,7 @@ public:
             const Scalar p0 = prec_(0);
             // R = beta (Post - P_H) + p0 Post;  grad_xi = (R^T X - p0 diag(c) xi) / B   (one GEMM)
             PH = (Post.array() - PH.array()) * beta + Post.array() * p0;
-            grad_xi_.noalias() = PH.transpose() * X;
+            gemm(grad_xi_, PH.transpose(), X);
             grad_xi_ -= (xi.array().colwise() * (colsum_.array() * p0)).matrix();
             grad_xi_ *= invB;
             // dJ/dlv = sum_mu post [-D/2 + 1/2 p0 ||x - xi||^2] and 1/2 p0 ||x - xi||^2 = cst - log p_V
@@ -142,8 +150,8 @@ public:
         } else {
             auto Xp = Xp_.topRows(B);
             PH = (Post.array() - PH.array()) * beta;
-            grad_xi_.noalias() = PH.transpose() * X;
-            G2_.noalias() = Post.transpose() * Xp;  // = (Post^T X) * p
+            gemm(grad_xi_, PH.transpose(), X);
+            gemm(G2_, Post.transpose(), Xp);  // = (Post^T X) * p
             grad_xi_ += G2_;
             grad_xi_ -= ((xi.array().rowwise() * prec_.transpose().array()).colwise() * colsum_.array()).matrix();
             grad_xi_ *= invB;
@@ -167,7 +175,7 @@ public:
     template <typename DXi>
     void p_H(Index B, const Eigen::MatrixBase<DXi>& xi, Scalar beta) {
         auto LPH = LPH_.topRows(B);
-        LPH.noalias() = X_.topRows(B) * xi.transpose();
+        gemm(LPH, X_.topRows(B), xi.transpose());
         LPH *= beta;
         for (Index b = 0; b < B; ++b) {
             auto lph = LPH.row(b).array();
@@ -234,7 +242,7 @@ public:
 
         // grad_xi = [-beta P_H^T X + sum_{b,m} w_bm e_{mu_bm} (beta x_b + (x_b - xi_mu) * p)^T] / B
         const Scalar invB = Scalar(1) / static_cast<Scalar>(B);
-        grad_xi_.noalias() = PH_.topRows(B).transpose() * X;
+        gemm(grad_xi_, PH_.topRows(B).transpose(), X);
         grad_xi_ *= -beta;
         grad_lv_.resize(shared ? 1 : D_);
         grad_lv_.setZero();
@@ -275,6 +283,12 @@ public:
     Scalar surrogate() const { return surrogate_; }
 
 private:
+    template <typename Dst, typename L, typename R>
+    void gemm(Dst&& dst, const Eigen::MatrixBase<L>& lhs, const Eigen::MatrixBase<R>& rhs) const {
+        if (thread_invariant_) thread_invariant_product(dst, lhs, rhs);
+        else dst.noalias() = lhs * rhs;
+    }
+
     template <typename A>
     static Scalar row_lse(const A& a) {
         const Scalar m = a.maxCoeff();
@@ -305,6 +319,7 @@ private:
     Eigen::Matrix<Index, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> idx_;
     std::vector<double> cdf_;
     Scalar surrogate_ = 0;
+    bool thread_invariant_ = true;
 };
 
 }  // namespace reclag

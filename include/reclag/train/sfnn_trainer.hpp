@@ -75,6 +75,10 @@ public:
         bool drop_last = false;           ///< drop the last partial batch of each epoch
         std::uint64_t seed = 0;           ///< see random.hpp for the streams
         bool track_full_objective = false;///< also record the full-data exact objective per epoch
+        /// Bit-identical xi whatever Eigen::nbThreads() (programs built with -fopenmp): the GEMMs'
+        /// inner dimension is cut at Eigen's multi-threaded depth block (thread_invariant_product.hpp).
+        /// A no-op below ~300 dimensions and batch sizes; off = plain Eigen products.
+        bool thread_invariant = true;
 
         void check_param() const {
             const char* w = "SfnnTrainer::Param::check_param";
@@ -327,6 +331,7 @@ private:
         std::vector<Index> sizes{xi_.size()};
         if (param_.covariance != SfnnCovariance::Fixed) sizes.push_back(lv_.size());
         optimizer_.reset(sizes);
+        kernel_.set_thread_invariant(param_.thread_invariant);
         ensure_workspace(batch_rows(static_cast<Index>(rows_.size())));
     }
 
