@@ -235,7 +235,7 @@ inline std::string to_string_g(double v) {
 template <typename Scalar>
 Scalar detector_real(const std::string& name, const char* field, double v) {
     if (!std::isfinite(v) || std::fabs(v) > static_cast<double>(std::numeric_limits<Scalar>::max()))
-        throw_io(name, std::string("invalid ") + field + " " + std::to_string(v) + " (must be finite and fit in " +
+        throw_io(name, std::string("invalid ") + field + " " + to_string_g(v) + " (must be finite and fit in " +
                            scalar_name<Scalar>() + ")");
     return static_cast<Scalar>(v);
 }
@@ -419,14 +419,14 @@ LoadedDetector<Scalar> parse_detector(const unsigned char* data, std::size_t siz
         throw_io(name, "invalid beta " + to_string_g(info.beta) +
                            (info.beta > 0 ? ": it underflows to 0 in " + scalar_name<Scalar>() + " (must be > 0)"
                                           : std::string(" (must be > 0)")));
-    if (!(p.norm >= Scalar(0))) throw_io(name, "invalid norm " + std::to_string(info.norm) + " (must be >= 0)");
+    if (!(p.norm >= Scalar(0))) throw_io(name, "invalid norm " + to_string_g(info.norm) + " (must be >= 0)");
     // norm = 0 means raw features: a positive norm that underflows to 0 in Scalar would silently
     // switch the detector to unscaled scoring.
     if (info.norm > 0 && p.norm == Scalar(0))
         throw_io(name, "invalid norm " + to_string_g(info.norm) + ": it underflows to 0 in " + scalar_name<Scalar>() +
                            " (0 would mean raw features)");
     if (!(info.target_tpr > 0.0 && info.target_tpr <= 1.0))
-        throw_io(name, "invalid target TPR " + std::to_string(info.target_tpr) + " (must be in (0, 1])");
+        throw_io(name, "invalid target TPR " + to_string_g(info.target_tpr) + " (must be in (0, 1])");
     const Scalar log_gamma = detector_real<Scalar>(name, "log gamma", info.log_gamma);
 
     std::vector<RowMatrix<Scalar>> xi;
