@@ -92,10 +92,12 @@ struct TinyData {
     reclag::ClassifierHead<T> head() const { return reclag::ClassifierHead<T>(w, b); }
 
     /// Options that make every scorer fit on 15 rows: k = 3 for KNN, a given xi for RecLag,
-    /// a short per-class training for reclag_code.
+    /// a short per-class training for reclag_code, and ASH at p = 50: its default p = 90 keeps
+    /// D - round(0.9 D) = 4 - 4 = 0 of D = 4 activations, which AshScorer::fit refuses.
     reclag::ScorerOptions<T> options() const {
         reclag::ScorerOptions<T> o;
         o.knn.k = 3;
+        o.ash.percentile = 50.0;
         o.reclag_xi = xi;
         o.reclag_code_training.epochs = 2;
         return o;
