@@ -392,9 +392,15 @@ TEMPLATE_TEST_CASE("bad input: a percentile outside its range", "[reliability][b
                            reclag_test::what(Contains("percentile_numpy_linear: p must be in [0, 100]")));
     REQUIRE_THROWS_MATCHES(reclag::percentile_numpy_linear({}, 50.0), reclag::invalid_argument,
                            reclag_test::what(Contains("percentile_numpy_linear: values is empty")));
+    const TinyData<T> t;
+    // A valid ASH percentile can still keep no activation for a small D: k = D - round(D p/100)
+    // = 4 - round(3.6) = 0 at the default p = 90 and D = 4 (the fixture uses p = 50, k = 2).
+    reclag::AshScorer<T> ash({90.0});
+    REQUIRE_THROWS_MATCHES(ash.fit(t.fit_view(), t.head()), reclag::invalid_argument,
+                           reclag_test::what(Contains("AshScorer::fit: percentile 90 keeps no activation of D = 4")));
+    CHECK_FALSE(ash.is_fitted());
     // p = 100 is valid for ReAct: the clip is the largest ID activation, so the ID-fit rows
     // are not clipped at all and ReAct equals the energy of the head's logits.
-    const TinyData<T> t;
     reclag::ReActScorer<T> react({100.0});
     react.fit(t.fit_view(), t.head());
     CHECK(react.threshold() == static_cast<double>(t.x.maxCoeff()));

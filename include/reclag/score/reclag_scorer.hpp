@@ -145,6 +145,11 @@ private:
                 throw_invalid(where, "the trainer returned ", inter.xi.size(), " global interaction matrices, expected 1");
         }
         if (detector_.empty()) throw_invalid(where, "no interaction matrix xi: construct with xi, or set_interaction()/set_trainer()");
+        // The calibration below scores id_fit; validating it here first makes a bad fit split
+        // name fit(), not score() (tests/reliability/bad_input_test.cpp).
+        const ScoreChecks checks{where};
+        checks.features(id_fit, detector_.feature_dim());
+        if (detector_.per_class()) checks.logits(id_fit, detector_.num_classes());
         fitted_ = true;  // score() below needs it; undone if calibration throws
         try {
             const Vector<Scalar> r = score(id_fit);
