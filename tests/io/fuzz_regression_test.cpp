@@ -1,7 +1,7 @@
-// Replays what the libFuzzer targets found (tests/fuzz/, issue #6 item 3). Each file in
-// tests/data/fuzz_regressions/ is a fitted float32 global detector (N_H 4, D 6, beta 5,
-// norm 10) with one field changed; two are the fuzzer's own reproducers, the others are written
-// by make_regressions.py. Before the fix a float load accepted them and then scored unscaled
+// Replays what the libFuzzer targets found (tests/fuzz/, issue #6 item 3). The files in
+// tests/data/fuzz_regressions/ are fitted detectors: two are the fuzzer's own reproducers, four
+// are written by make_regressions.py (a float32 global detector, N_H 4, D 6, beta 5, norm 10,
+// with one field changed). Before the fix a float load accepted them and then scored unscaled
 // features (norm underflowed to 0, i.e. "raw features") or returned inf/NaN scores (beta, norm
 // or xi so large that beta xi.x overflows float). Now: a float load is an io_error naming the
 // file and the field with its value in %g form; a double load, where every value is
@@ -11,7 +11,10 @@
 #include <reclag/core/error.hpp>
 #include <reclag/io/detector_file.hpp>
 
+#include <cmath>
 #include <string>
+
+using reclag::Index;
 
 namespace {
 
@@ -50,19 +53,29 @@ TEST_CASE("every fuzzer finding loads as an io_error in float, naming the file a
 }
 
 TEST_CASE("the same files load in double and score finitely", "[io][fuzz]") {
-    // Rows of norm 1 and of norm 1e3: raw-feature detectors (norm 0) see them as they are,
-    // scaled ones rescale them to the stored norm first.
-    reclag::RowMatrix<double> x(3, 6);
-    x.setZero();
-    x(0, 0) = 1.0;
-    x.row(1).setConstant(1.0 / std::sqrt(6.0));
-    x(2, 5) = -1e3;
     for (const Case& c : kCases) {
         const std::string path = kDir + c.file;
         INFO(path);
         const reclag::ReclagScorer<double> s = reclag::load_detector<double>(path);
         REQUIRE(s.is_fitted());
-        const reclag::Vector<double> r = s.score(reclag::FeatureView<double>(x));
+        // Rows of norm 1 and of norm 1e3 in the detector's own width (the reproducers are global
+        // and per-class detectors of different D): raw-feature detectors (norm 0) see them as
+        // they are, scaled ones rescale them to the stored norm first. Logits route row i to
+        // class i mod C for a per-class detector.
+        const Index d = s.detector().feature_dim();
+        reclag::RowMatrix<double> x = reclag::RowMatrix<double>::Zero(3, d);
+        x(0, 0) = 1.0;
+        x.row(1).setConstant(1.0 / std::sqrt(static_cast<double>(d)));
+        x(2, d - 1) = -1e3;
+        reclag::Vector<double> r;
+        if (s.detector().per_class()) {
+            const Index k = s.detector().num_classes();
+            reclag::RowMatrix<double> z = reclag::RowMatrix<double>::Zero(3, k);
+            for (Index i = 0; i < 3; ++i) z(i, i % k) = 1.0;
+            r = s.score(reclag::FeatureView<double>(x, z));
+        } else {
+            r = s.score(reclag::FeatureView<double>(x));
+        }
         REQUIRE(r.size() == 3);
         CHECK(r.allFinite());
     }
