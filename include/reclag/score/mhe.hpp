@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 
 #include "reclag/core/checks.hpp"
+#include "reclag/core/numeric.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/class_patterns.hpp"
 #include "reclag/score/feature_view.hpp"
@@ -85,7 +86,7 @@ public:
                 if (param_.beta != 1.0) g *= beta;
                 for (Index i = 0; i < g.rows(); ++i) {
                     const Scalar m = g.row(i).maxCoeff();
-                    out(block_rows[static_cast<std::size_t>(i)]) = m + std::log((g.row(i).array() - m).exp().sum());
+                    out(block_rows[static_cast<std::size_t>(i)]) = m + std::log(exp_no_subnormal(g.row(i).array() - m).sum());
                 }
             }
         }

@@ -26,6 +26,7 @@
 #include <Eigen/Core>
 
 #include "reclag/core/checks.hpp"
+#include "reclag/core/numeric.hpp"
 #include "reclag/core/thread_invariant_product.hpp"
 #include "reclag/core/types.hpp"
 
@@ -127,19 +128,21 @@ public:
             joint = lph + LPV.row(b).array();
             const Scalar J = row_lse(joint);
             obj_(b) = J;
-            if (want_grad) joint = (joint - J).exp();
+            if (want_grad) joint = exp_no_subnormal(joint - J);  // the posterior, a GEMM operand
         }
         const Scalar mean = obj_.head(B).mean();
         if (!want_grad) return mean;
 
         auto PH = PH_.topRows(B);
-        PH = LPH.array().exp();
+        PH = exp_no_subnormal(LPH.array());
+        flush_negligible(Post);  // a GEMM operand below (and in the one of PH)
         colsum_ = Post.colwise().sum().transpose();
         const Scalar invB = Scalar(1) / static_cast<Scalar>(B);
         if (shared) {
             const Scalar p0 = prec_(0);
             // R = beta (Post - P_H) + p0 Post;  grad_xi = (R^T X - p0 diag(c) xi) / B   (one GEMM)
             PH = (Post.array() - PH.array()) * beta + Post.array() * p0;
+            flush_negligible(PH);
             gemm(grad_xi_, PH.transpose(), X);
             grad_xi_ -= (xi.array().colwise() * (colsum_.array() * p0)).matrix();
             grad_xi_ *= invB;
@@ -150,6 +153,7 @@ public:
         } else {
             auto Xp = Xp_.topRows(B);
             PH = (Post.array() - PH.array()) * beta;
+            flush_negligible(PH);
             gemm(grad_xi_, PH.transpose(), X);
             gemm(G2_, Post.transpose(), Xp);  // = (Post^T X) * p
             grad_xi_ += G2_;
@@ -181,7 +185,7 @@ public:
             auto lph = LPH.row(b).array();
             lph -= row_lse(lph);
         }
-        PH_.topRows(B) = LPH.array().exp();
+        PH_.topRows(B) = exp_no_subnormal(LPH.array());  // sampled from, and a GEMM operand
     }
 
     /// Inverse-CDF sampling from the p_H of the last p_H() call: idx[b,m] = number of mu with
@@ -242,7 +246,9 @@ public:
 
         // grad_xi = [-beta P_H^T X + sum_{b,m} w_bm e_{mu_bm} (beta x_b + (x_b - xi_mu) * p)^T] / B
         const Scalar invB = Scalar(1) / static_cast<Scalar>(B);
-        gemm(grad_xi_, PH_.topRows(B).transpose(), X);
+        auto PH = PH_.topRows(B);
+        flush_negligible(PH);  // after sampling from it: P_H is only a GEMM operand from here on
+        gemm(grad_xi_, PH.transpose(), X);
         grad_xi_ *= -beta;
         grad_lv_.resize(shared ? 1 : D_);
         grad_lv_.setZero();
@@ -293,7 +299,7 @@ private:
     static Scalar row_lse(const A& a) {
         const Scalar m = a.maxCoeff();
         if (!std::isfinite(m)) return m;
-        return m + std::log((a - m).exp().sum());
+        return m + std::log(exp_no_subnormal(a - m).sum());
     }
 
     template <typename DLv>
