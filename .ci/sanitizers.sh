@@ -2,15 +2,18 @@
 # The unit test suite under AddressSanitizer + UndefinedBehaviorSanitizer, and the concurrent
 # scoring test under ThreadSanitizer (issue #6, item 4).
 #   bash .ci/sanitizers.sh
-# -O1 -g without NDEBUG: Eigen's own index assertions stay on, and -O1 keeps the trainer tests
-# fast enough for CI. Every UBSan report is fatal (-fno-sanitize-recover=all, see
+# -O1 -g1 without NDEBUG: Eigen's own index assertions stay on, -O1 keeps the trainer tests
+# fast enough for CI, and -g1 (line tables) gives reports with file:line for a fraction of
+# full debug info's compile time. Every UBSan report is fatal (-fno-sanitize-recover=all, see
 # cmake/reclagSanitizers.cmake). Leaves out what only compiles (header self-containment,
 # consumer projects): it holds no runtime behaviour to check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The real-data tests are left out by default (see tests/CMakeLists.txt); set
+# RECLAG_SANITIZE_SHARED_TESTS=ON to include them.
 shared_tests="${RECLAG_SANITIZE_SHARED_TESTS:-OFF}"
 
-common=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+common=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
         -DRECLAG_BUILD_EXAMPLES=OFF -DRECLAG_BUILD_BENCHMARKS=OFF -DRECLAG_INSTALL=OFF
         -DRECLAG_BUILD_SHARED_DATA_TESTS="$shared_tests")
 
