@@ -38,6 +38,8 @@ public:
     using Scalar = Scalar_;
     static_assert(is_supported_scalar_v<Scalar>, "reclag::ReclagScorer: Scalar must be float or double");
     static constexpr const char* name = "reclag";
+    /// Reusable scoring scratch and thread count (score/reclag_workspace.hpp).
+    using Workspace = ReclagWorkspace<Scalar>;
 
     struct Param {
         /// Inverse temperature beta (> 0). Paper and public code: 5.
@@ -96,15 +98,21 @@ public:
         return out;
     }
     void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        Workspace ws;
+        score(split, out, ws);
+    }
+    /// Same, reusing `ws` across calls (one workspace per concurrent caller): after the first
+    /// call at a batch size, no heap allocation; ws.num_threads() threads, bit-identical scores.
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
         const ScoreChecks checks{"ReclagScorer::score"};
         checks.fitted(fitted_);
         checks.features(split, detector_.feature_dim());
         check_size("ReclagScorer::score", "out", out.size(), split.rows());
         if (detector_.per_class()) {
             checks.logits(split, detector_.num_classes());
-            detector_.scores_into(split.features(), split.logits(), out);
+            detector_.scores_into(split.features(), split.logits(), out, ws);
         } else {
-            detector_.scores_into(split.features(), out);
+            detector_.scores_into(split.features(), out, ws);
         }
         checks.scores(out);
     }
