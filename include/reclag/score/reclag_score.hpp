@@ -172,6 +172,20 @@ void reclag_scores_into(const Eigen::MatrixBase<DerivedX>& x, const Eigen::Matri
     check_positive(where, "beta", beta);
     if (!(norm >= Scalar(0)) || !std::isfinite(static_cast<double>(norm)))
         throw_invalid(where, "norm must be finite and >= 0 (got ", norm, "; 0 = unscaled)");
+    if constexpr (!DerivedX::IsRowMajor) {
+        // Column-major features (Eigen's default MatrixXf): binding them to the row-major
+        // kernel would copy them and change the rounding of ||x_i|| (a contiguous instead of a
+        // strided sum). Score them in place, as before the workspace existed: the same 512-row
+        // chunks and bits, on the calling thread, allocating the chunk product per call.
+        RowMatrix<Scalar> a;
+        for (Index start = 0; start < x.rows(); start += detail::reclag_score_chunk) {
+            const Index len = std::min(detail::reclag_score_chunk, x.rows() - start);
+            a.noalias() = x.middleRows(start, len) * xi.transpose();
+            detail::ReclagKernel<Scalar>::finish(x.middleRows(start, len), a, beta, norm,
+                                                 [&](Index i) -> Scalar& { return out(start + i); });
+        }
+        return;
+    }
     using Kernel = detail::ReclagKernel<Scalar>;
     const typename Kernel::XView xr(x.derived()), xir(xi.derived());  // no copy for row-major inputs
     Kernel::plan_global(ws, xr.rows());
