@@ -17,9 +17,11 @@
 #include <vector>
 
 #include <reclag/score/energy.hpp>
+#include <reclag/score/gen.hpp>
 #include <reclag/score/max_logit.hpp>
 #include <reclag/score/msp.hpp>
 #include <reclag/score/reclag_scorer.hpp>
+#include <reclag/score/she.hpp>
 
 // ---- the counting allocator --------------------------------------------------------------
 
@@ -161,10 +163,16 @@ TEMPLATE_TEST_CASE("logit scorers' score(split, out) allocate nothing", "[score]
     reclag::EnergyScorer<T> energy;
     reclag::MspScorer<T> msp;
     reclag::MaxLogitScorer<T> maxlogit;
+    reclag::GenScorer<T> gen_scorer;  // C = 10 <= top_m: the block path (the top-M < C path allocates)
+    reclag::SheScorer<T> she;
     energy.fit(fit);
     msp.fit(fit);
     maxlogit.fit(fit);
+    gen_scorer.fit(fit);
+    she.fit(fit);
     CHECK(steady_state_allocations([&] { energy.score(view, out); }) == 0);
     CHECK(steady_state_allocations([&] { msp.score(view, out); }) == 0);
     CHECK(steady_state_allocations([&] { maxlogit.score(view, out); }) == 0);
+    CHECK(steady_state_allocations([&] { gen_scorer.score(view, out); }) == 0);
+    CHECK(steady_state_allocations([&] { she.score(view, out); }) == 0);
 }
