@@ -91,13 +91,12 @@ struct TinyData {
     reclag::FeatureView<T> fit_view() const { return reclag::FeatureView<T>(x, z, y); }
     reclag::ClassifierHead<T> head() const { return reclag::ClassifierHead<T>(w, b); }
 
-    /// Options that make every scorer fit on 15 rows: k = 3 for KNN, p = 50 for ASH, a given xi for RecLag,
-    /// a short per-class training for reclag_code.
+    /// Options that make every scorer fit on 15 rows: k = 3 for KNN, a given xi for RecLag,
+    /// a short per-class training for reclag_code, and ASH at p = 50: its default p = 90 keeps
+    /// D - round(0.9 D) = 4 - 4 = 0 of D = 4 activations, which AshScorer::fit refuses.
     reclag::ScorerOptions<T> options() const {
         reclag::ScorerOptions<T> o;
         o.knn.k = 3;
-        // ASH keeps D - round(D p / 100) activations: the default p = 90 keeps none of D = 4
-        // (its fit() rejects that); p = 50 keeps 2.
         o.ash.percentile = 50.0;
         o.reclag_xi = xi;
         o.reclag_code_training.epochs = 2;

@@ -160,7 +160,8 @@ private:
                 throw_invalid(where, "the trainer returned ", inter.xi.size(), " global interaction matrices, expected 1");
         }
         if (detector_.empty()) throw_invalid(where, "no interaction matrix xi: construct with xi, or set_interaction()/set_trainer()");
-        // validated here so that a bad fit split is reported as fit's (score() would name itself)
+        // The calibration below scores id_fit; validating it here first makes a bad fit split
+        // name fit(), not score() (tests/reliability/bad_input_test.cpp).
         const ScoreChecks checks{where};
         checks.features(id_fit, detector_.feature_dim());
         if (detector_.per_class()) checks.logits(id_fit, detector_.num_classes());
