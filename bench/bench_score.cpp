@@ -1,4 +1,5 @@
-// RecLag scoring at batch 1, 16, 256, 10 000 (global xi and routed per class), and every scorer
+// RecLag scoring at batch 1, 16, 256, 10 000 (global xi and routed per class; one-shot, and with
+// a reused workspace on 1 or 2 of its own lanes), and every scorer
 // at n = 10 000 (D 512, C 10), beside the yardsticks: the Eigen GEMM of the same shape
 // (n x 512 times 512 x 250) and, for batch 1, the GEMV over the same xi.
 #include <memory>
@@ -118,6 +119,26 @@ void run_reclag(benchmark::State& state, const reclag::ReclagScorer<float>& scor
 void BM_ReclagGlobal(benchmark::State& state) { run_reclag(state, reclag_global()); }
 void BM_ReclagRouted(benchmark::State& state) { run_reclag(state, reclag_routed()); }
 
+/// The steady state: score(view, out, ws) with a workspace reused across iterations (no heap
+/// allocation), ws.num_threads() = range(1) lanes of the library's own row partitioning
+/// (bit-identical scores for any count). Wall time is the measure of thread scaling.
+void run_reclag_ws(benchmark::State& state, const reclag::ReclagScorer<float>& scorer) {
+    const Index n = state.range(0);
+    const TestSplit& t = test_split();
+    const View view(t.data.x.topRows(n), t.logits.topRows(n));
+    Vec out(n);
+    reclag::ReclagScorer<float>::Workspace ws({state.range(1)});
+    scorer.score(view, out, ws);  // warm-up: the workspace grows here, outside the timed loop
+    for (auto _ : state) {
+        scorer.score(view, out, ws);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, n, gemm_flops(n, kDim, kHidden));
+}
+void BM_ReclagGlobalWs(benchmark::State& state) { run_reclag_ws(state, reclag_global()); }
+void BM_ReclagRoutedWs(benchmark::State& state) { run_reclag_ws(state, reclag_routed()); }
+
 /// The allocating form, Vector score(view): what a caller who writes `auto s = scorer.score(v)` pays.
 void BM_ReclagGlobalAlloc(benchmark::State& state) {
     const Index n = state.range(0);
@@ -235,6 +256,9 @@ BENCHMARK(BM_Gemm)->Name("gemm")->Arg(1)->Arg(16)->Arg(256)->Arg(10000)->UseReal
 BENCHMARK(BM_Gemv)->Name("gemv")->Arg(1)->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_ReclagGlobal)->Name("reclag_global")->Arg(1)->Arg(16)->Arg(256)->Arg(10000)->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_ReclagRouted)->Name("reclag_routed")->Arg(1)->Arg(16)->Arg(256)->Arg(10000)->UseRealTime()->MeasureProcessCPUTime();
+// workspace variants: /n/threads (lanes); compare_pytorch.py reports t=1 / t=2 wall time
+BENCHMARK(BM_ReclagGlobalWs)->Name("reclag_global_ws")->Args({1, 1})->Args({10000, 1})->Args({10000, 2})->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_ReclagRoutedWs)->Name("reclag_routed_ws")->Args({1, 1})->Args({10000, 1})->Args({10000, 2})->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_ReclagGlobalAlloc)->Name("reclag_global_alloc")->Arg(1)->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_CheckFinite)->Name("check_finite")->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_CheckFiniteRedux)->Name("check_finite_redux")->UseRealTime()->MeasureProcessCPUTime();

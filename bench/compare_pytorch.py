@@ -37,6 +37,22 @@ KNN_BANK = 2000
 
 # Benchmarks left out by --quick (the heaviest; the ratios they give are in the README).
 QUICK_SKIP = ["score_mhe_5000", "sfnn_epoch_exact/50000", "sfnn_epoch_mc/50000"]
+# --quick on the PyTorch side (reference BLAS: ~2 GFLOP/s): the 10-step dynamics run is left out
+# (26 s a call; its ratio is reclag-internal, run / step), the N = 12 000 epochs are timed on
+# N = QUICK_EPOCH_N rows and scaled by the number of batches (an epoch is N / 128 identical
+# steps), and an operation whose first call takes > QUICK_SINGLE_S is timed by that call alone.
+# The GEMM-heavy PyTorch scorers (KNN, MHE, Mahalanobis, ViM) and the dynamics step are timed
+# on QUICK_ROWS of the 10 000 test rows and scaled by 10 000 / QUICK_ROWS (row-wise, linear in
+# n); ViM's and Mahalanobis's subspaces are fitted on QUICK_FIT_ROWS rows (scoring cost does not
+# depend on it).
+QUICK_TORCH_SKIP = ["dyn_run10/10000"]
+QUICK_EPOCH_N = 2000
+QUICK_ROWS = 2000
+QUICK_FIT_ROWS = 3000
+QUICK_SINGLE_S = 0.1
+# Workspace benchmarks (/n/threads) compared with PyTorch's one-shot operation of the same n.
+TORCH_ALIAS = {"reclag_global_ws/1/1": "reclag_global/1", "reclag_routed_ws/1/1": "reclag_routed/1",
+               "reclag_global_ws/10000/1": "reclag_global/10000", "reclag_routed_ws/10000/1": "reclag_routed/10000"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,6 +125,8 @@ class TorchSuite:
         g = torch.Generator().manual_seed(7)
         self.centres = torch.clamp(torch.randn(C, D, generator=g), min=0) * 1.5
         self.quick = quick
+        self.epoch_scale = {}  # name -> factor the measured time is multiplied by (--quick)
+        self.notes = {}        # name -> how it was scaled, printed in the tables
 
     def ops(self):
         ops = {}
@@ -149,21 +167,29 @@ class TorchSuite:
         means = torch.stack([fit_x[fit_y == c].double().mean(0) for c in range(C)]).float()
         ops["score_she"] = lambda: (x * means[z.argmax(1)]).sum(1)
         pats = [fit_x[fit_y == c].contiguous() for c in range(C)]
-        ops["score_mhe_1200"] = lambda: mhe_score(x, z, pats)
+        # --quick: the GEMM-heavy scorers on QUICK_ROWS rows, scaled (see QUICK_ROWS)
+        xq, zq = (x[:QUICK_ROWS].contiguous(), z[:QUICK_ROWS].contiguous()) if self.quick else (x, z)
+        fq_x, fq_y = (fit_x[:QUICK_FIT_ROWS], fit_y[:QUICK_FIT_ROWS]) if self.quick else (fit_x, fit_y)
+        if self.quick:
+            for k in ("score_mhe_1200", "score_knn", "score_mahalanobis", "score_vim", "dyn_step/10000"):
+                self.epoch_scale[k] = N_TEST / QUICK_ROWS
+                self.notes[k] = f"PyTorch: {QUICK_ROWS} rows x {N_TEST / QUICK_ROWS:.3g}, --quick"
+        ops["score_mhe_1200"] = lambda: mhe_score(xq, zq, pats)
         if not self.quick:
             big_x, big_y = features(5000 * C, 23, cen)
             pats5 = [big_x[big_y == c].contiguous() for c in range(C)]
             ops["score_mhe_5000"] = lambda: mhe_score(x, z, pats5)
         bank = fit_x[:KNN_BANK]
         bank = bank / bank.norm(dim=1, keepdim=True)
-        ops["score_knn"] = lambda: knn_score(x, bank, 50)
-        ops["score_mahalanobis"] = maha_op(fit_x, fit_y, x)
-        ops["score_vim"] = vim_op(fit_x, w, b, x, z)
+        ops["score_knn"] = lambda: knn_score(xq, bank, 50)
+        ops["score_mahalanobis"] = maha_op(fq_x, fq_y, xq)
+        ops["score_vim"] = vim_op(fq_x, w, b, xq, zq)
 
         # dynamics on 10 000 states scaled to norm 10
-        v = x / x.norm(dim=1, keepdim=True) * 10.0
+        v = xq / xq.norm(dim=1, keepdim=True) * 10.0
         ops["dyn_step/10000"] = lambda: dyn_step(v, xi)
-        ops["dyn_run10/10000"] = lambda: dyn_run(v, xi, 10)
+        if not self.quick:
+            ops["dyn_run10/10000"] = lambda: dyn_run(v, xi, 10)
 
         # SFNN
         bx, _ = features(128, 53, cen)
@@ -173,9 +199,14 @@ class TorchSuite:
         ops["sfnn_kernel_mc/128"] = sfnn_kernel_op(bx, xi, exact=False)
         sizes = (12000,) if self.quick else (12000, 50000)
         for n in sizes:
-            tx, _ = features(n, 41 if n == 12000 else 43, cen)
+            rows = QUICK_EPOCH_N if self.quick else n  # quick: a shorter epoch, scaled (see tables)
+            tx, _ = features(rows, 41 if n == 12000 else 43, cen)
             ops[f"sfnn_epoch_exact/{n}"] = lambda tx=tx: sfnn_epoch(tx, True)
             ops[f"sfnn_epoch_mc/{n}"] = lambda tx=tx: sfnn_epoch(tx, False)
+            if rows != n:
+                for k in (f"sfnn_epoch_exact/{n}", f"sfnn_epoch_mc/{n}"):
+                    self.epoch_scale[k] = math.ceil(n / 128) / math.ceil(rows / 128)
+                    self.notes[k] = f"PyTorch: {rows}-row epoch x {self.epoch_scale[k]:.3g} batches, --quick"
 
         # metrics on 1e6 scores
         gs = torch.Generator().manual_seed(61)
@@ -355,21 +386,27 @@ def torch_fpr(sid, sood, t):
     return fpr[torch.nonzero(tpr >= t)[0, 0]]
 
 
-def run_torch(ops, threads, reps, min_time):
+def run_torch(ops, threads, reps, min_time, quick=False, scale=None, notes=None):
     torch.set_num_threads(threads)
     names = list(ops)
     # calibrate: iterations per repetition so that one repetition lasts >= min_time (wall)
     iters = {}
-    with torch.no_grad():
-        pass
+    samples = {n: [] for n in names}
+    single = set()
     for n in names:
         f = ops[n]
+        w0, c0 = time.perf_counter(), time.process_time()
         f()
+        first = (time.perf_counter() - w0, time.process_time() - c0)
+        if quick and first[0] > QUICK_SINGLE_S:  # heavy: this call is the measurement
+            samples[n].append(first)
+            single.add(n)
+            continue
         t0 = time.perf_counter()
         f()
         dt = max(time.perf_counter() - t0, 1e-7)
         iters[n] = max(1, int(math.ceil(min_time / dt)))
-    samples = {n: [] for n in names}
+    names = [n for n in names if n not in single]
     for r in range(reps):
         random.shuffle(names)  # random interleaving, as on the C++ side
         for n in names:
@@ -381,7 +418,10 @@ def run_torch(ops, threads, reps, min_time):
                 f()
             samples[n].append(((time.perf_counter() - w0) / k, (time.process_time() - c0) / k))
     print(file=sys.stderr)
-    return {n: {"real": statistics.median(s[0] for s in v), "cpu": statistics.median(s[1] for s in v)}
+    scale, notes = scale or {}, notes or {}
+    return {n: {"real": statistics.median(s[0] for s in v) * scale.get(n, 1.0),
+                "cpu": statistics.median(s[1] for s in v) * scale.get(n, 1.0), "single": n in single,
+                "note": notes.get(n)}
             for n, v in samples.items()}
 
 
@@ -437,6 +477,10 @@ def tables(cpp, tor, metric, threads, npy_py):
             ("reclag_global/1", "gemv/1", "<= 2", lambda r: r <= 2),
             ("reclag_routed/1", "gemv/1", "<= 2", lambda r: r <= 2),
             ("reclag_global_alloc/1", "gemv/1", "", None),
+            ("reclag_global_ws/10000/1", "gemm/10000", "<= 1.2", lambda r: r <= 1.2),
+            ("reclag_routed_ws/10000/1", "gemm/10000", "<= 1.2", lambda r: r <= 1.2),
+            ("reclag_global_ws/1/1", "gemv/1", "<= 2", lambda r: r <= 2),
+            ("reclag_routed_ws/1/1", "gemv/1", "<= 2", lambda r: r <= 2),
             ("dyn_step/10000", "dyn_gemm/10000", "(2 GEMMs: 2.0 ideal)", None),
             ("dyn_run10/10000", "dyn_step/10000", "(10.0 ideal)", None),
             ("metrics_roc/1000000", "std_sort/1000000", "<= 2", lambda r: r <= 2),
@@ -470,23 +514,32 @@ def tables(cpp, tor, metric, threads, npy_py):
 
     lines += ["\n#### reclag vs PyTorch (speed-up = PyTorch time / reclag time)\n",
               "| operation | reclag | PyTorch | speed-up | goal | met |", "|---|---|---|---|---|---|"]
-    goals = {"reclag_global/1": (10, ">= 10"), "reclag_routed/1": (10, ">= 10")}
+    goals = {"reclag_global/1": (10, ">= 10"), "reclag_routed/1": (10, ">= 10"),
+             "reclag_global_ws/1/1": (10, ">= 10"), "reclag_routed_ws/1/1": (10, ">= 10")}
     for k in cpp:
-        if k not in tor:
+        tk = TORCH_ALIAS.get(k, k)
+        if tk not in tor:
             continue
-        a, b = t(cpp, k), t(tor, k)
+        a, b = t(cpp, k), t(tor, tk)
         if a is None or b is None:
             continue
         s = b / a
         if k in goals:
             g, gs = goals[k]
-        elif k.startswith("score_") or k == "reclag_global/10000" or k == "reclag_routed/10000":
+        elif k.startswith("score_") or tk in ("reclag_global/10000", "reclag_routed/10000"):
             g, gs = 2, ">= 2"
         elif k.startswith("sfnn_epoch"):
             g, gs = 3, ">= 3"
         else:
             g, gs = None, ""
-        lines.append(f"| {k} | {fmt_t(a)} | {fmt_t(b)} | {s:.2f} | {gs} | {verdict(s >= g) if g else ''} |")
+        note = ""
+        if tk != k:
+            note += f" (PyTorch: {tk})"
+        if tor[tk].get("note"):
+            note += f" ({tor[tk]['note']})"
+        if tor[tk].get("single"):
+            note += " (PyTorch: 1 call)"
+        lines.append(f"| {k}{note} | {fmt_t(a)} | {fmt_t(b)} | {s:.2f} | {gs} | {verdict(s >= g) if g else ''} |")
     if "npy_load" in cpp and npy_py is not None:
         a = t(cpp, "npy_load")
         lines.append(f"| npy_load (vs numpy.load) | {fmt_t(a)} | {fmt_t(npy_py)} | {npy_py / a:.2f} |  |  |")
@@ -500,7 +553,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", help="reuse this CMake build (configured with -DRECLAG_BUILD_BENCHMARKS=ON); "
                                         "default: configure and build <repo>/build-bench")
-    ap.add_argument("--quick", action="store_true", help="fewer repetitions, skip the heaviest cases (< 2 min idle)")
+    ap.add_argument("--quick", action="store_true",
+                    help="2 repetitions, short min time, skip the heaviest cases, shorter PyTorch epochs (< 2 min)")
     ap.add_argument("--threads", default=None, help="comma-separated thread counts (default 1; full run: 1,2)")
     ap.add_argument("--repetitions", type=int, default=None)
     ap.add_argument("--metric", choices=["auto", "cpu", "real"], default="auto")
@@ -524,7 +578,7 @@ def main():
     for th in threads:
         metric = a.metric if a.metric != "auto" else ("cpu" if th == 1 else "real")
         cpp, ctx = run_cpp(build_dir, th, reps, min_time, skip)
-        tor = run_torch(ops, th, reps, min_time)
+        tor = run_torch(ops, th, reps, min_time, quick=a.quick, scale=suite.epoch_scale, notes=suite.notes)
         npy_py = run_numpy_load(max(reps, 3), metric)
         raw[th] = {"cpp": cpp, "torch": tor, "numpy_load": npy_py, "context": ctx}
         report.append(tables(cpp, tor, metric, th, npy_py))
@@ -540,10 +594,27 @@ def main():
                     c = t1["cpp"][k]["real"] / tn["cpp"][k]["real"]
                     p = (t1["torch"][k]["real"] / tn["torch"][k]["real"]) if k in t1["torch"] else None
                     report.append(f"| {k} ({th} threads) | {c:.2f} | {'-' if p is None else f'{p:.2f}'} |")
+    # the library's own lanes (ReclagWorkspace num_threads), measured inside each run
+    lane_rows = []
+    for th in threads:
+        c = raw[th]["cpp"]
+        for k in ("reclag_global_ws/10000", "reclag_routed_ws/10000"):
+            if f"{k}/1" in c and f"{k}/2" in c:
+                lane_rows.append(f"| {k} (OMP_NUM_THREADS={th}) | {fmt_t(c[f'{k}/1']['real'])} | "
+                                 f"{fmt_t(c[f'{k}/2']['real'])} | {c[f'{k}/1']['real'] / c[f'{k}/2']['real']:.2f} |")
+    if lane_rows:
+        report.append("\n#### RecLag workspace lanes: wall time, 1 lane / 2 lanes (2.0 = perfect)\n")
+        report.append("| operation | 1 lane | 2 lanes | scaling |\n|---|---|---|---|")
+        report.extend(lane_rows)
     ctx = raw[threads[0]]["context"]
     print(f"\nC++: {ctx.get('host_name', '')} {ctx.get('num_cpus')} CPUs, load {ctx.get('load_avg')}, "
           f"Eigen SIMD: {ctx.get('eigen_simd')}, AVX2+FMA: {ctx.get('avx2_fma')}, OpenMP: {ctx.get('eigen_openmp')}, "
           f"NDEBUG: {ctx.get('ndebug')}; PyTorch {torch.__version__}, repetitions {reps}")
+    if a.quick:
+        print(f"--quick: {reps} repetitions, min time {min_time} s; left out: {', '.join(QUICK_SKIP)} (both sides), "
+              f"{', '.join(QUICK_TORCH_SKIP)} (PyTorch); PyTorch epochs timed on N = {QUICK_EPOCH_N} rows and "
+              f"scaled by the batch count, KNN/MHE/Mahalanobis/ViM/dyn_step on {QUICK_ROWS} rows and scaled; "
+              f"PyTorch operations slower than {QUICK_SINGLE_S} s timed by one call")
     print("\n".join(report))
     if a.json:
         with open(a.json, "w") as f:

@@ -80,8 +80,20 @@ void check_finite(const char* where, const char* what, const Eigen::DenseBase<De
     // answers "all finite?" (Eigen 3.4's allFinite() walks a row-major matrix column by
     // column without SIMD: 17x slower on 10,000 x 512 features, see bench/). Not valid under
     // -ffast-math, which reclag does not support anyway (it breaks NaN detection everywhere).
+    // Contiguous storage (a view whose rows are back to back, e.g. n x 10 logits) is summed
+    // as one flat vector: Eigen would otherwise reduce row by row (10 scalars at a time, no SIMD).
     using Scalar = typename Derived::Scalar;
-    if ((m.derived().array() * Scalar(0)).sum() == Scalar(0)) return;
+    if constexpr ((int(Derived::Flags) & Eigen::DirectAccessBit) != 0) {
+        const Derived& d = m.derived();
+        if (d.innerStride() == 1 && (d.outerSize() <= 1 || d.outerStride() == d.innerSize())) {
+            const Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>> flat(d.data(), d.size());
+            if ((flat * Scalar(0)).sum() == Scalar(0)) return;
+        } else if ((d.array() * Scalar(0)).sum() == Scalar(0)) {
+            return;
+        }
+    } else if ((m.derived().array() * Scalar(0)).sum() == Scalar(0)) {
+        return;
+    }
     for (Index i = 0; i < m.rows(); ++i)
         for (Index j = 0; j < m.cols(); ++j)
             if (!std::isfinite(static_cast<double>(m(i, j))))

@@ -3,15 +3,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <numeric>
 #include <vector>
 
 #include <Eigen/Core>
 
 #include "reclag/core/checks.hpp"
+#include "reclag/core/gemm.hpp"
 #include "reclag/core/numeric.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/logit_blocks.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -59,6 +64,7 @@ public:
         check_cols(where, "features", id_fit.feature_dim(), head.feature_dim());
         k_ = keep_count(head.feature_dim(), param_.percentile);
         if (k_ < 1) throw_invalid(where, "percentile ", param_.percentile, " keeps no activation of D = ", head.feature_dim());
+        weight_ = head.weight();
         weight_t_ = head.weight().transpose();  // D x C: column j of W is a contiguous row here
         bias_ = head.bias();
         fitted_ = true;
@@ -85,14 +91,61 @@ public:
         checks.features(split, weight_t_.rows());
         check_size(where, "out", out.size(), split.rows());
         const auto x = split.features();
-        std::vector<Index> idx;
-        Vector<Scalar> logits(bias_.size());
-        for (Index i = 0; i < x.rows(); ++i) {
-            const Scalar value = select(x.row(i), idx);
-            logits.setZero();
-            for (Index t = 0; t < k_; ++t) logits += weight_t_.row(idx[std::size_t(t)]).transpose();
-            logits = value * logits + bias_;
-            out(i) = log_sum_exp(logits);
+        const Index n = x.rows(), d = x.cols();
+        // Per block of rows: (1) each row's k-th largest activation thr, found exactly by a
+        // bitwise search on order-preserving integer keys (one vectorised counting pass per key
+        // bit, no sort); (2) a 0/1 mask of the kept activations: every one > thr, then those
+        // == thr in index order until k are kept, i.e. exactly the strict order of select()
+        // (value descending, index ascending); (3) logits = (s1 / k) (mask W^T) + b by one GEMM
+        // per block (reusable packing buffers, core/gemm.hpp); (4) whole-array LSE per block.
+        constexpr Index block = 128;
+        using Key = std::conditional_t<sizeof(Scalar) == 4, std::uint32_t, std::uint64_t>;
+        constexpr int bits = 8 * static_cast<int>(sizeof(Key));
+        std::vector<Key> keys(static_cast<std::size_t>(d));
+        RowMatrix<Scalar> mask(std::min(block, n), d);
+        RowMatrix<Scalar> z(std::min(block, n), bias_.size());
+        GemmWorkspace<Scalar> gemm;
+        for (Index begin = 0; begin < n; begin += block) {
+            const Index rows = std::min(block, n - begin);
+            for (Index r = 0; r < rows; ++r) {
+                const Scalar* row = x.row(begin + r).data();
+                Key* key = keys.data();
+                for (Index j = 0; j < d; ++j) {
+                    const Scalar v = row[j] + Scalar(0);  // -0 -> +0: equal values, equal keys
+                    Key u;
+                    std::memcpy(&u, &v, sizeof(Key));
+                    // sign-magnitude -> two's order: negatives flipped, positives above them
+                    key[j] = u ^ ((u >> (bits - 1)) != 0 ? ~Key(0) : (Key(1) << (bits - 1)));
+                }
+                Key thr = 0;  // the largest key K with #(keys >= K) >= k: the k-th largest
+                for (int bit = bits - 1; bit >= 0; --bit) {
+                    const Key cand = thr | (Key(1) << bit);
+                    Key count = 0;
+                    for (Index j = 0; j < d; ++j) count += key[j] >= cand ? Key(1) : Key(0);
+                    if (count >= static_cast<Key>(k_)) thr = cand;
+                }
+                Key above = 0, equal = 0;
+                for (Index j = 0; j < d; ++j) {
+                    above += key[j] > thr ? Key(1) : Key(0);
+                    equal += key[j] == thr ? Key(1) : Key(0);
+                }
+                Scalar* mr = mask.row(r).data();
+                Key ties = static_cast<Key>(k_) - above;  // how many == thr are kept (>= 1)
+                if (ties == equal) {
+                    for (Index j = 0; j < d; ++j) mr[j] = key[j] >= thr ? Scalar(1) : Scalar(0);
+                } else {
+                    for (Index j = 0; j < d; ++j) {
+                        const bool keep = key[j] > thr || (key[j] == thr && ties > 0);
+                        if (key[j] == thr && ties > 0) --ties;
+                        mr[j] = keep ? Scalar(1) : Scalar(0);
+                    }
+                }
+            }
+            auto zb = z.topRows(rows);
+            gemm.multiply_transposed(mask.topRows(rows), weight_, zb);
+            for (Index r = 0; r < rows; ++r)
+                zb.row(r) = (x.row(begin + r).sum() / static_cast<Scalar>(k_)) * zb.row(r) + bias_.transpose();
+            detail::rowwise_lse_blocks(zb, Scalar(1), out.segment(begin, rows));
         }
         checks.scores(out);
     }
@@ -124,6 +177,7 @@ private:
 
     Param param_;
     Index k_ = 0;
+    RowMatrix<Scalar> weight_;    // C x D
     RowMatrix<Scalar> weight_t_;
     Vector<Scalar> bias_;
     bool fitted_ = false;

@@ -10,6 +10,7 @@
 #include "reclag/core/percentile.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/logit_blocks.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -66,7 +67,7 @@ public:
         check_size(where, "out", out.size(), split.rows());
         RowMatrix<Scalar> z = split.features() * masked_weight_.transpose();
         z.rowwise() += bias_.transpose();
-        rowwise_log_sum_exp(z, out);
+        detail::rowwise_lse_blocks(z, Scalar(1), out);  // max-shifted, whole-array exp (logit_blocks.hpp)
         checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {

@@ -8,6 +8,7 @@
 #include "reclag/core/checks.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/logit_blocks.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -52,11 +53,8 @@ public:
         check_size("EnergyScorer::score", "out", out.size(), split.rows());
         const auto z = split.logits();
         const Scalar t = static_cast<Scalar>(param_.temperature);
-        const Scalar inv_t = Scalar(1) / t;  // exactly 1 for T = 1, so that case is the plain LSE
-        for (Index i = 0; i < z.rows(); ++i) {
-            const Scalar m = z.row(i).maxCoeff();
-            out(i) = m + t * std::log(((z.row(i).array() - m) * inv_t).exp().sum());
-        }
+        // blocks of rows, whole-array exp (logit_blocks.hpp); 1 / T is exactly 1 for T = 1
+        detail::rowwise_lse_blocks(z, t, out);
         checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {

@@ -11,6 +11,7 @@
 #include "reclag/core/checks.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/logit_blocks.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -61,6 +62,57 @@ public:
         const auto z = split.logits();
         const Index c = z.cols();
         const Index m = std::min(param_.top_m, c);
+        const double g = param_.gamma;
+        // log space, in double whatever Scalar: p_j^g q_j^g = exp(g (log p_j + log q_j)) with
+        // log p_j = (z_j - zmax) - log total (max-shifted), q_j = 1 - p_j, except for a
+        // maximum, whose q = (sum of the other e_j) / total avoids 1 - p ~ 0 (with tied maxima
+        // p <= 1/2 and both forms agree to rounding).
+        if (m == c) {
+            // every class counts: no sort; blocks of rows with whole-array exp/log (logit_blocks.hpp)
+            detail::for_logit_blocks<double>(z, c + 5, [&](Index begin, auto& blk, auto& zmax, auto& aux) {
+                const Index rows = blk.rows();
+                auto e = aux.leftCols(c);     // e_j = exp(z_j - zmax); later reused for log q_j
+                auto total = aux.col(c);      // sum_j e_j
+                auto logt = aux.col(c + 1);   // log total
+                auto others = aux.col(c + 2); // sum of e_j over the non-maximal j; then log q of a maximum
+                auto ties = aux.col(c + 3);   // number of j with z_j == zmax (1 unless tied)
+                auto acc = aux.col(c + 4);    // sum_j p_j^g q_j^g
+                total.setZero();
+                others.setZero();
+                ties.setZero();
+                for (Index j = 0; j < c; ++j) {
+                    blk.col(j) -= zmax;  // d_j <= 0, == 0 exactly for a maximum
+                    e.col(j) = blk.col(j).exp();
+                    total += e.col(j);
+                    // plain loops: GCC vectorises these selects (Eigen 3.4's select does not)
+                    const double* d = blk.col(j).data();
+                    const double* ej = e.col(j).data();
+                    double* ot = others.data();
+                    double* ti = ties.data();
+                    for (Index i = 0; i < rows; ++i) {
+                        const bool top = d[i] == 0.0;
+                        ot[i] += top ? 0.0 : ej[i];
+                        ti[i] += top ? 1.0 : 0.0;
+                    }
+                }
+                logt = total.log();
+                // q of a maximum = (sum of the other e) / total: the non-maximal e plus the other
+                // tied maxima (e = 1 each); for a single maximum exactly `others`
+                others = (others + (ties - 1.0)).log() - logt;
+                acc.setZero();
+                for (Index j = 0; j < c; ++j) {
+                    e.col(j) = (1.0 - e.col(j) / total).log();  // log(1 - p_j), fine below the maximum
+                    const double* d = blk.col(j).data();
+                    const double* lqm = others.data();
+                    double* lq = e.col(j).data();
+                    for (Index i = 0; i < rows; ++i) lq[i] = d[i] == 0.0 ? lqm[i] : lq[i];
+                    acc += (g * (blk.col(j) - logt + e.col(j))).exp();  // exp(g (log p_j + log q_j))
+                }
+                out.segment(begin, rows) = (-acc).template cast<Scalar>().matrix();
+            });
+            checks.scores(out);
+            return;
+        }
         std::vector<double> e(static_cast<std::size_t>(c));
         std::vector<double> p(static_cast<std::size_t>(c));
         std::vector<double> q(static_cast<std::size_t>(c));  // 1 - p
@@ -88,7 +140,7 @@ public:
             double s = 0.0;
             for (Index r = 0; r < m; ++r) {
                 const std::size_t j = std::size_t(order[std::size_t(r)]);
-                s += std::pow(p[j], param_.gamma) * std::pow(q[j], param_.gamma);
+                s += std::exp(g * (std::log(p[j]) + std::log(q[j])));  // log space: one exp, two logs
             }
             out(i) = static_cast<Scalar>(-s);
         }

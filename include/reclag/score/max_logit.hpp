@@ -6,6 +6,7 @@
 #include "reclag/core/checks.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/logit_blocks.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -40,7 +41,10 @@ public:
         checks.fitted(fitted_);
         checks.logits(split, num_classes_ > 0 ? num_classes_ : split.num_classes());
         check_size("MaxLogitScorer::score", "out", out.size(), split.rows());
-        out = split.logits().rowwise().maxCoeff();
+        // blocks of rows transposed, so the max over classes is one vectorised pass (logit_blocks.hpp)
+        detail::for_logit_blocks<Scalar>(split.logits(), 0, [&](Index begin, auto& blk, auto& m, auto&) {
+            out.segment(begin, blk.rows()) = m.matrix();
+        });
         checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {

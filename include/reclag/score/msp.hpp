@@ -8,6 +8,7 @@
 #include "reclag/core/checks.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/logit_blocks.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -44,10 +45,12 @@ public:
         checks.logits(split, num_classes_);
         check_size("MspScorer::score", "out", out.size(), split.rows());
         const auto z = split.logits();
-        for (Index i = 0; i < z.rows(); ++i) {
-            const Scalar m = z.row(i).maxCoeff();
-            out(i) = Scalar(1) / (z.row(i).array() - m).exp().sum();  // exp(m - LSE(z))
-        }
+        // blocks of rows, whole-array exp (logit_blocks.hpp): out = exp(m - LSE(z)) = 1 / sum exp(z - m)
+        detail::for_logit_blocks<Scalar>(z, 0, [&](Index begin, auto& blk, auto& m, auto&) {
+            blk.col(0) = (blk.col(0) - m).exp();
+            for (Index j = 1; j < blk.cols(); ++j) blk.col(0) += (blk.col(j) - m).exp();
+            out.segment(begin, blk.rows()) = blk.col(0).inverse().matrix();
+        });
         checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {

@@ -13,6 +13,7 @@
 #include "reclag/core/percentile.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/logit_blocks.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -80,10 +81,7 @@ public:
             clipped = x.middleRows(begin, rows).cwiseMin(c);
             z.noalias() = clipped * weight_.transpose();
             z.rowwise() += bias_.transpose();
-            for (Index i = 0; i < rows; ++i) {
-                const Scalar m = z.row(i).maxCoeff();
-                out(begin + i) = m + std::log((z.row(i).array() - m).exp().sum());
-            }
+            detail::rowwise_lse_blocks(z, Scalar(1), out.segment(begin, rows));  // max-shifted, whole-array exp
         }
         checks.scores(out);
     }

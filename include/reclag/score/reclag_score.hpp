@@ -21,23 +21,148 @@
 
 #include "reclag/core/checks.hpp"
 #include "reclag/core/numeric.hpp"
+#include "reclag/core/parallel.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/lagrangian/reclag_gate.hpp"
+#include "reclag/score/reclag_workspace.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
 
 namespace detail {
 /// Rows scored per GEMM: bounds the (rows x N_H) scratch buffer while keeping GEMMs large.
+/// Also the unit of work of the threads: fixed, so the thread count never changes a result.
 inline constexpr Index reclag_score_chunk = 512;
+
+/// The scoring kernel shared by the free function and ReclagScore: plans the chunks (global,
+/// or routed per class), then scores them on the workspace's lanes. Inputs are validated by
+/// the callers.
+template <typename Scalar>
+struct ReclagKernel {
+    using Workspace = ReclagWorkspace<Scalar>;
+    using Lane = typename Workspace::Lane;
+    using Task = typename Workspace::Task;
+    using XView = Eigen::Ref<const RowMatrix<Scalar>, 0, Eigen::OuterStride<>>;
+
+    /// Rows [0, n) in chunks of reclag_score_chunk.
+    static void plan_global(Workspace& ws, Index n) {
+        ws.tasks_.clear();
+        for (Index start = 0; start < n; start += reclag_score_chunk)
+            ws.tasks_.push_back(Task{-1, start, std::min(reclag_score_chunk, n - start)});
+    }
+
+    /// Row i goes to class argmax logits_i (first maximum, as predicted_classes); each class's
+    /// rows, ascending, in chunks of reclag_score_chunk: the chunks a 1-thread call scores.
+    template <typename DerivedZ>
+    static void plan_routed(Workspace& ws, const Eigen::MatrixBase<DerivedZ>& logits, Index num_classes) {
+        const Index n = logits.rows();
+        ws.pred_.resize(static_cast<std::size_t>(n));
+        ws.offsets_.assign(static_cast<std::size_t>(num_classes + 1), 0);
+        for (Index i = 0; i < n; ++i) {
+            Index arg = 0;
+            for (Index j = 1; j < logits.cols(); ++j)
+                if (logits(i, j) > logits(i, arg)) arg = j;  // strict: the first maximum wins
+            ws.pred_[static_cast<std::size_t>(i)] = arg;
+            ++ws.offsets_[static_cast<std::size_t>(arg + 1)];
+        }
+        for (Index c = 0; c < num_classes; ++c)
+            ws.offsets_[static_cast<std::size_t>(c + 1)] += ws.offsets_[static_cast<std::size_t>(c)];
+        ws.order_.resize(static_cast<std::size_t>(n));
+        ws.tasks_.clear();
+        // at most one partial chunk per class: reserving this bound keeps any later call with
+        // n rows allocation-free whatever its class mix
+        ws.tasks_.reserve(static_cast<std::size_t>(num_classes + n / reclag_score_chunk + 1));
+        for (Index c = 0; c < num_classes; ++c) {
+            Index pos = ws.offsets_[static_cast<std::size_t>(c)];
+            const Index end = ws.offsets_[static_cast<std::size_t>(c + 1)];
+            if (pos == end) continue;
+            for (Index i = 0; i < n; ++i)
+                if (ws.pred_[static_cast<std::size_t>(i)] == c) ws.order_[static_cast<std::size_t>(pos++)] = i;
+            for (Index start = ws.offsets_[static_cast<std::size_t>(c)]; start < end; start += reclag_score_chunk)
+                ws.tasks_.push_back(Task{c, start, std::min(reclag_score_chunk, end - start)});
+        }
+    }
+
+    /// Scores the planned tasks: lanes take contiguous runs of tasks of about n / lanes rows.
+    /// xi_of(cls) gives the xi of a task (cls = -1: the global one); max_hidden bounds its rows.
+    template <typename XiOf>
+    static void run(Workspace& ws, const XView& x, XiOf&& xi_of, Index max_hidden, Scalar beta, Scalar norm,
+                    Eigen::Ref<Vector<Scalar>> out) {
+        const Index num_tasks = static_cast<Index>(ws.tasks_.size());
+        const Index lanes = std::min(ws.num_threads(), num_tasks);
+        if (lanes == 0) return;
+        const bool routed = ws.tasks_.front().cls >= 0;
+        ws.bounds_.assign(static_cast<std::size_t>(lanes + 1), num_tasks);
+        ws.bounds_[0] = 0;
+        Index rows_before = 0, lane = 1;
+        for (Index t = 0; t < num_tasks && lane < lanes; ++t) {
+            while (lane < lanes && rows_before >= lane * x.rows() / lanes) ws.bounds_[static_cast<std::size_t>(lane++)] = t;
+            rows_before += ws.tasks_[static_cast<std::size_t>(t)].len;
+        }
+        const Index max_len = std::min(reclag_score_chunk, x.rows());
+        for (Index l = 0; l < lanes; ++l) {  // grown here, on the caller, before any thread starts
+            Lane& ln = ws.lanes_[static_cast<std::size_t>(l)];
+            ln.gemm.reserve(max_len, max_hidden, x.cols());
+            grow(ln.product, max_len * max_hidden);
+            if (routed) grow(ln.gathered, max_len * x.cols());
+        }
+        run_lanes(lanes, [&](Index l) {
+            Lane& ln = ws.lanes_[static_cast<std::size_t>(l)];
+            for (Index t = ws.bounds_[static_cast<std::size_t>(l)]; t < ws.bounds_[static_cast<std::size_t>(l + 1)]; ++t) {
+                const Task& task = ws.tasks_[static_cast<std::size_t>(t)];
+                const Index* rows = task.cls < 0 ? nullptr : ws.order_.data() + task.start;
+                score_chunk(ln, x, rows, task.start, task.len, xi_of(task.cls), beta, norm, out);
+            }
+        });
+    }
+
+    /// r for one chunk: rows x[rows[j]] (or x[start + j] when rows is null), j < len.
+    /// Normalisation and LSE are fused: r_i = LSE(c_i * a_i) with c_i = beta s / ||x_i||
+    /// (x~ never materialised), max-shifted (log_sum_exp).
+    static void score_chunk(Lane& ln, const XView& x, const Index* rows, Index start, Index len, const XView& xi,
+                            Scalar beta, Scalar norm, Eigen::Ref<Vector<Scalar>>& out) {
+        const Index d = x.cols(), h = xi.rows();
+        using Map = Eigen::Map<RowMatrix<Scalar>>;
+        Map a(ln.product.data(), len, h);
+        if (rows == nullptr) {
+            const auto src = x.middleRows(start, len);
+            ln.gemm.multiply_transposed(src, xi, a);
+            finish(src, a, beta, norm, [&](Index i) -> Scalar& { return out(start + i); });
+        } else {
+            Map g(ln.gathered.data(), len, d);
+            for (Index j = 0; j < len; ++j) g.row(j) = x.row(rows[j]);
+            ln.gemm.multiply_transposed(g, xi, a);
+            finish(g, a, beta, norm, [&](Index i) -> Scalar& { return out(rows[i]); });
+        }
+    }
+
+    template <typename Src, typename A, typename Out>
+    static void finish(const Src& src, const A& a, Scalar beta, Scalar norm, Out&& out_at) {
+        for (Index i = 0; i < a.rows(); ++i) {
+            Scalar c = beta;
+            if (norm > Scalar(0)) {
+                const Scalar n = safe_norm(src.row(i));
+                c = n > Scalar(0) ? beta * (norm / n) : Scalar(0);
+            }
+            out_at(i) = log_sum_exp((c * a.row(i).array()).matrix());
+        }
+    }
+
+    static void grow(Vector<Scalar>& buffer, Index size) {
+        if (buffer.size() < size) buffer.resize(size);
+    }
+};
 }  // namespace detail
 
 /// r(x) for each row of x, written into out (size x.rows()): LSE(beta * c_i * (x_i xi^T)) with
-/// c_i = norm / ||x_i|| (0 for a zero row) when norm > 0, c_i = 1 when norm == 0.
+/// c_i = norm / ||x_i|| (0 for a zero row) when norm > 0, c_i = 1 when norm == 0. The workspace
+/// is reused across calls (no heap allocation once it has seen this batch size, when x and xi
+/// are row-major) and sets the thread count; the results do not depend on it.
 template <typename DerivedX, typename DerivedXi>
 void reclag_scores_into(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedXi>& xi,
                         typename DerivedX::Scalar beta, typename DerivedX::Scalar norm,
-                        Eigen::Ref<Vector<typename DerivedX::Scalar>> out) {
+                        Eigen::Ref<Vector<typename DerivedX::Scalar>> out,
+                        ReclagWorkspace<typename DerivedX::Scalar>& ws) {
     using Scalar = typename DerivedX::Scalar;
     static_assert(std::is_same_v<typename DerivedX::Scalar, typename DerivedXi::Scalar>,
                   "reclag_scores: x and xi must have the same scalar type");
@@ -47,20 +172,33 @@ void reclag_scores_into(const Eigen::MatrixBase<DerivedX>& x, const Eigen::Matri
     check_positive(where, "beta", beta);
     if (!(norm >= Scalar(0)) || !std::isfinite(static_cast<double>(norm)))
         throw_invalid(where, "norm must be finite and >= 0 (got ", norm, "; 0 = unscaled)");
-    const auto xi_t = xi.transpose();
-    RowMatrix<Scalar> a;
-    for (Index start = 0; start < x.rows(); start += detail::reclag_score_chunk) {
-        const Index len = std::min(detail::reclag_score_chunk, x.rows() - start);
-        a.noalias() = x.middleRows(start, len) * xi_t;
-        for (Index i = 0; i < len; ++i) {
-            Scalar c = beta;
-            if (norm > Scalar(0)) {
-                const Scalar n = safe_norm(x.row(start + i));
-                c = n > Scalar(0) ? beta * (norm / n) : Scalar(0);
-            }
-            out(start + i) = log_sum_exp((c * a.row(i).array()).matrix());
+    if constexpr (!DerivedX::IsRowMajor) {
+        // Column-major features (Eigen's default MatrixXf): binding them to the row-major
+        // kernel would copy them and change the rounding of ||x_i|| (a contiguous instead of a
+        // strided sum). Score them in place, as before the workspace existed: the same 512-row
+        // chunks and bits, on the calling thread, allocating the chunk product per call.
+        RowMatrix<Scalar> a;
+        for (Index start = 0; start < x.rows(); start += detail::reclag_score_chunk) {
+            const Index len = std::min(detail::reclag_score_chunk, x.rows() - start);
+            a.noalias() = x.middleRows(start, len) * xi.transpose();
+            detail::ReclagKernel<Scalar>::finish(x.middleRows(start, len), a, beta, norm,
+                                                 [&](Index i) -> Scalar& { return out(start + i); });
         }
+        return;
     }
+    using Kernel = detail::ReclagKernel<Scalar>;
+    const typename Kernel::XView xr(x.derived()), xir(xi.derived());  // no copy for row-major inputs
+    Kernel::plan_global(ws, xr.rows());
+    Kernel::run(ws, xr, [&xir](Index) -> const typename Kernel::XView& { return xir; }, xir.rows(), beta, norm, out);
+}
+
+/// Same, with a workspace of its own (allocates its scratch on every call).
+template <typename DerivedX, typename DerivedXi>
+void reclag_scores_into(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedXi>& xi,
+                        typename DerivedX::Scalar beta, typename DerivedX::Scalar norm,
+                        Eigen::Ref<Vector<typename DerivedX::Scalar>> out) {
+    ReclagWorkspace<typename DerivedX::Scalar> ws;
+    reclag_scores_into(x, xi, beta, norm, out, ws);
 }
 
 template <typename DerivedX, typename DerivedXi>
@@ -98,6 +236,8 @@ class ReclagScore {
 public:
     using Scalar = Scalar_;
     static_assert(is_supported_scalar_v<Scalar>, "reclag::ReclagScore: Scalar must be float or double");
+    /// Reusable scratch (and thread count) for scores_into(..., ws): see reclag_workspace.hpp.
+    using Workspace = ReclagWorkspace<Scalar>;
 
     struct Param {
         /// Inverse temperature beta of r(x) = LSE(beta xi x~) (> 0). Paper and public code: 5.
@@ -151,11 +291,17 @@ public:
     }
     template <typename DerivedX>
     void scores_into(const Eigen::MatrixBase<DerivedX>& x, Eigen::Ref<Vector<Scalar>> out) const {
+        Workspace ws;
+        scores_into(x, out, ws);
+    }
+    /// Same, reusing `ws` (see score/reclag_workspace.hpp): no heap allocation in steady state.
+    template <typename DerivedX>
+    void scores_into(const Eigen::MatrixBase<DerivedX>& x, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
         const char* where = "ReclagScore::scores";
         if (xi_.empty()) throw_invalid(where, "no interaction matrix xi");
         if (per_class_) throw_invalid(where, "this detector has one xi per class: pass the logits for routing");
         check_cols(where, "x", x.cols(), feature_dim());
-        reclag_scores_into(x, xi_.front(), param_.beta, param_.norm, out);
+        reclag_scores_into(x, xi_.front(), param_.beta, param_.norm, out, ws);
     }
 
     /// r(x) per row; for a per-class detector, row i uses xi[argmax logits_i] (first maximum);
@@ -169,26 +315,27 @@ public:
     template <typename DerivedX, typename DerivedZ>
     void scores_into(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedZ>& logits,
                      Eigen::Ref<Vector<Scalar>> out) const {
-        if (!per_class_) return scores_into(x, out);
+        Workspace ws;
+        scores_into(x, logits, out, ws);
+    }
+    /// Same, reusing `ws`: the routing lists, gathered rows and GEMM buffers live there.
+    template <typename DerivedX, typename DerivedZ>
+    void scores_into(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedZ>& logits,
+                     Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
+        if (!per_class_) return scores_into(x, out, ws);
         const char* where = "ReclagScore::scores";
         check_cols(where, "x", x.cols(), feature_dim());
         check_rows(where, "logits", logits.rows(), x.rows());
         check_cols(where, "logits", logits.cols(), num_classes());
         check_size(where, "out", out.size(), x.rows());
-        const LabelVector pred = predicted_classes(logits);
-        std::vector<std::vector<Index>> rows(xi_.size());
-        for (Index i = 0; i < pred.size(); ++i) rows[static_cast<std::size_t>(pred(i))].push_back(i);
-        RowMatrix<Scalar> xc;
-        Vector<Scalar> rc;
-        for (std::size_t c = 0; c < xi_.size(); ++c) {
-            if (rows[c].empty()) continue;
-            const Index m = static_cast<Index>(rows[c].size());
-            xc.resize(m, x.cols());
-            for (Index j = 0; j < m; ++j) xc.row(j) = x.row(rows[c][static_cast<std::size_t>(j)]);
-            rc.resize(m);
-            reclag_scores_into(xc, xi_[c], param_.beta, param_.norm, rc);
-            for (Index j = 0; j < m; ++j) out(rows[c][static_cast<std::size_t>(j)]) = rc(j);
-        }
+        using Kernel = detail::ReclagKernel<Scalar>;
+        const typename Kernel::XView xr(x.derived());  // no copy for row-major features
+        Kernel::plan_routed(ws, logits, num_classes());
+        Index max_hidden = 0;
+        for (const auto& m : xi_) max_hidden = std::max(max_hidden, m.rows());
+        Kernel::run(
+            ws, xr, [this](Index c) -> const RowMatrix<Scalar>& { return xi_[static_cast<std::size_t>(c)]; }, max_hidden,
+            param_.beta, param_.norm, out);
     }
 
     /// G = r - log gamma for scores r (the shared gate).

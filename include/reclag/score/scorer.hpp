@@ -19,6 +19,13 @@
 //    reclag::invalid_argument from (1); one that does not ignores the head in (2).
 //  - (3) returns one score per row, HIGHER = MORE IN-DISTRIBUTION. score() is const and keeps
 //    no mutable state, so one fitted scorer may be called from several threads at once.
+//  - Heap allocation in score(split, out) (out = caller storage): none, on any call, for Energy,
+//    MSP, MaxLogit, SHE and GEN (when top_m >= C; their blocks of rows live on the stack), and
+//    none in steady state for RecLag through score(split, out, workspace) (score/
+//    reclag_workspace.hpp). ReAct, ASH, DICE, MHE, KNN, Mahalanobis and ViM allocate their
+//    per-call block temporaries (clipped or masked features, GEMM outputs and packing buffers,
+//    per-class gathers): they would each need a workspace argument; their allocations are a
+//    few per call, negligible next to their GEMMs. tests/score/no_allocation_test.cpp counts.
 //  - Shapes are checked against what fit() saw; mismatches throw reclag::invalid_argument
 //    naming the scorer, the argument and both sizes. score() before fit() throws too.
 #pragma once
