@@ -32,6 +32,7 @@ const Case kCases[] = {
     {"xi_flt_max_raw_features.reclag", "scores overflow float: beta * 1 (raw features) * max ||xi_mu||"},
     {"beta_overflows_float.reclag", "scores overflow float: beta * norm * max ||xi_mu||"},
     {"fuzzer_crash_huge_norm_tiny_row.reclag", "must be finite and fit in float"},
+    {"fuzzer_crash_subnormal_norm.reclag", "invalid norm 1.90432e-39: it is subnormal in float"},
 };
 
 }  // namespace
@@ -79,4 +80,26 @@ TEST_CASE("the same files load in double and score finitely", "[io][fuzz]") {
         REQUIRE(r.size() == 3);
         CHECK(r.allFinite());
     }
+}
+
+TEST_CASE("a fused product that overflows float is recomputed from the scaled feature", "[io][fuzz]") {
+    // xi_3e36_fused_product_overflows.reclag: global, D 6, N_H 4, beta 5, norm 10, xi(0, 0) =
+    // 3e36. The score bound beta * norm * max ||xi_mu|| = 1.5e38 fits float, but the scorer
+    // multiplies the raw row by xi before scaling it: 1e3 * 3e36 = inf. The score must be
+    // r(x) = r(x / ||x||) (Eq. 13 scales every feature to norm 10): compared with the unit row
+    // in float (no overflow there) and with the double load of the same file.
+    const std::string path = kDir + "xi_3e36_fused_product_overflows.reclag";
+    const auto sf = reclag::load_detector<float>(path);
+    const auto sd = reclag::load_detector<double>(path);
+    REQUIRE(sf.detector().feature_dim() == 6);
+    reclag::RowMatrix<float> x = reclag::RowMatrix<float>::Zero(2, 6);
+    x(0, 0) = 1e3f;  // x . xi_0 = 3e39: overflows float
+    x(1, 0) = 1.0f;  // the same direction at norm 1: 3e36, no overflow
+    const reclag::Vector<float> rf = sf.score(reclag::FeatureView<float>(x));
+    const reclag::Vector<double> rd = sd.score(reclag::FeatureView<double>(x.cast<double>()));
+    REQUIRE(rf.allFinite());
+    CHECK(rf(0) == Approx(rf(1)).epsilon(1e-6));
+    CHECK(static_cast<double>(rf(0)) == Approx(rd(0)).epsilon(1e-6));
+    CHECK(rd(0) == Approx(rd(1)).epsilon(1e-12));
+    CHECK(rd(0) > 1e37);  // beta * 10 * 3e36 = 1.5e38: the overflow was real, not a small term
 }

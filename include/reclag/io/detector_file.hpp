@@ -425,6 +425,11 @@ LoadedDetector<Scalar> parse_detector(const unsigned char* data, std::size_t siz
     if (info.norm > 0 && p.norm == Scalar(0))
         throw_io(name, "invalid norm " + to_string_g(info.norm) + ": it underflows to 0 in " + scalar_name<Scalar>() +
                            " (0 would mean raw features)");
+    // A subnormal norm keeps a few bits of precision at most and scales every feature to a
+    // subnormal radius (found by fuzz_detector: 1.9e-39 in float): no real detector has one.
+    if (info.norm > 0 && p.norm < std::numeric_limits<Scalar>::min())
+        throw_io(name, "invalid norm " + to_string_g(info.norm) + ": it is subnormal in " + scalar_name<Scalar>() +
+                           " (below " + to_string_g(static_cast<double>(std::numeric_limits<Scalar>::min())) + ")");
     if (!(info.target_tpr > 0.0 && info.target_tpr <= 1.0))
         throw_io(name, "invalid target TPR " + to_string_g(info.target_tpr) + " (must be in (0, 1])");
     const Scalar log_gamma = detector_real<Scalar>(name, "log gamma", info.log_gamma);

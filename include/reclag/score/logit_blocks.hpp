@@ -16,6 +16,7 @@
 
 #include <Eigen/Core>
 
+#include "reclag/core/numeric.hpp"
 #include "reclag/core/types.hpp"
 
 namespace reclag {
@@ -67,8 +68,8 @@ void rowwise_lse_blocks(const Eigen::MatrixBase<Z>& z, typename Z::Scalar t, Out
     const S inv_t = S(1) / t;
     for_logit_blocks<S>(z, 0, [&](Index begin, auto& blk, auto& m, auto&) {
         // column 0 becomes the running sum; the others are consumed in place
-        blk.col(0) = ((blk.col(0) - m) * inv_t).exp();
-        for (Index j = 1; j < blk.cols(); ++j) blk.col(0) += ((blk.col(j) - m) * inv_t).exp();
+        blk.col(0) = exp_no_subnormal((blk.col(0) - m) * inv_t);
+        for (Index j = 1; j < blk.cols(); ++j) blk.col(0) += exp_no_subnormal((blk.col(j) - m) * inv_t);
         out.segment(begin, blk.rows()) = (m + t * blk.col(0).log()).matrix();
     });
 }

@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 
 #include "reclag/core/checks.hpp"
+#include "reclag/core/numeric.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
 #include "reclag/score/logit_blocks.hpp"
@@ -47,8 +48,8 @@ public:
         const auto z = split.logits();
         // blocks of rows, whole-array exp (logit_blocks.hpp): out = exp(m - LSE(z)) = 1 / sum exp(z - m)
         detail::for_logit_blocks<Scalar>(z, 0, [&](Index begin, auto& blk, auto& m, auto&) {
-            blk.col(0) = (blk.col(0) - m).exp();
-            for (Index j = 1; j < blk.cols(); ++j) blk.col(0) += (blk.col(j) - m).exp();
+            blk.col(0) = exp_no_subnormal(blk.col(0) - m);
+            for (Index j = 1; j < blk.cols(); ++j) blk.col(0) += exp_no_subnormal(blk.col(j) - m);
             out.segment(begin, blk.rows()) = blk.col(0).inverse().matrix();
         });
         checks.scores(out);

@@ -127,24 +127,35 @@ struct ReclagKernel {
         if (rows == nullptr) {
             const auto src = x.middleRows(start, len);
             ln.gemm.multiply_transposed(src, xi, a);
-            finish(src, a, beta, norm, [&](Index i) -> Scalar& { return out(start + i); });
+            finish(src, a, xi, beta, norm, [&](Index i) -> Scalar& { return out(start + i); });
         } else {
             Map g(ln.gathered.data(), len, d);
             for (Index j = 0; j < len; ++j) g.row(j) = x.row(rows[j]);
             ln.gemm.multiply_transposed(g, xi, a);
-            finish(g, a, beta, norm, [&](Index i) -> Scalar& { return out(rows[i]); });
+            finish(g, a, xi, beta, norm, [&](Index i) -> Scalar& { return out(rows[i]); });
         }
     }
 
-    template <typename Src, typename A, typename Out>
-    static void finish(const Src& src, const A& a, Scalar beta, Scalar norm, Out&& out_at) {
+    /// r_i = LSE(c_i a_i) with a_i = x_i xi^T and c_i = beta s / ||x_i||: the normalisation is
+    /// applied after the GEMM. That product can overflow where x~_i xi^T does not (a row of
+    /// norm 1e3 against xi entries near 1e37 in float): such a row is recomputed from x~_i
+    /// itself, a GEMV on the rare slow path (it allocates), so the score is what Eq. 13 gives,
+    /// not a spurious overflow. A row whose input holds NaN or inf keeps its non-finite score,
+    /// for the caller to name.
+    template <typename Src, typename A, typename Xi, typename Out>
+    static void finish(const Src& src, const A& a, const Xi& xi, Scalar beta, Scalar norm, Out&& out_at) {
         for (Index i = 0; i < a.rows(); ++i) {
-            Scalar c = beta;
+            Scalar c = beta, n = Scalar(0);
             if (norm > Scalar(0)) {
-                const Scalar n = safe_norm(src.row(i));
+                n = safe_norm(src.row(i));
                 c = n > Scalar(0) ? beta * (norm / n) : Scalar(0);
             }
-            out_at(i) = log_sum_exp((c * a.row(i).array()).matrix());
+            Scalar r = log_sum_exp((c * a.row(i).array()).matrix());
+            if (!std::isfinite(r) && n > Scalar(0) && std::isfinite(n)) {
+                const Vector<Scalar> x_scaled = src.row(i).transpose() * (norm / n);
+                r = log_sum_exp((beta * (xi * x_scaled).array()).matrix());
+            }
+            out_at(i) = r;
         }
     }
 
@@ -181,7 +192,7 @@ void reclag_scores_into(const Eigen::MatrixBase<DerivedX>& x, const Eigen::Matri
         for (Index start = 0; start < x.rows(); start += detail::reclag_score_chunk) {
             const Index len = std::min(detail::reclag_score_chunk, x.rows() - start);
             a.noalias() = x.middleRows(start, len) * xi.transpose();
-            detail::ReclagKernel<Scalar>::finish(x.middleRows(start, len), a, beta, norm,
+            detail::ReclagKernel<Scalar>::finish(x.middleRows(start, len), a, xi, beta, norm,
                                                  [&](Index i) -> Scalar& { return out(start + i); });
         }
         return;

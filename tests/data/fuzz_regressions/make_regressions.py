@@ -51,6 +51,11 @@ FILES = {
     "xi_flt_max_raw_features.reclag": patched(**{f"o{NORM}": ("<d", 0.0), f"o{XI_DATA}": ("<f", FLT_MAX)}),
     # beta * norm * max ||xi_mu|| = 1e37 * 10 * 2.5 overflows float32; fine in double.
     "beta_overflows_float.reclag": patched(**{f"o{BETA}": ("<d", 1e37)}),
+    # Found by fuzz_detector (with a subnormal norm, now refused): beta * norm * max ||xi_mu||
+    # = 5 * 10 * 3e36 fits float32, yet the scorer's fused product x . xi_mu (the scaling by
+    # norm / ||x|| comes after the GEMM) overflows for a raw row of norm 1e3. It must score
+    # what x~ = 10 x / ||x|| gives, finitely.
+    "xi_3e36_fused_product_overflows.reclag": patched(**{f"o{XI_DATA}": ("<f", 3e36)}),
 }
 
 if __name__ == "__main__":
