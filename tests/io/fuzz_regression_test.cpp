@@ -59,25 +59,26 @@ TEST_CASE("the same files load in double and score finitely", "[io][fuzz]") {
         INFO(path);
         const reclag::ReclagScorer<double> s = reclag::load_detector<double>(path);
         REQUIRE(s.is_fitted());
-        // Rows of norm 1 and of norm 1e3 in the detector's own width (the reproducers are global
+        // Rows of norm 1, 1e3 and 1e-3 in the detector's own width (the reproducers are global
         // and per-class detectors of different D): raw-feature detectors (norm 0) see them as
         // they are, scaled ones rescale them to the stored norm first. Logits route row i to
         // class i mod C for a per-class detector.
         const Index d = s.detector().feature_dim();
-        reclag::RowMatrix<double> x = reclag::RowMatrix<double>::Zero(3, d);
+        reclag::RowMatrix<double> x = reclag::RowMatrix<double>::Zero(4, d);
         x(0, 0) = 1.0;
         x.row(1).setConstant(1.0 / std::sqrt(static_cast<double>(d)));
         x(2, d - 1) = -1e3;
+        x(3, 0) = 1e-3;  // with norm 1.4e306, beta * norm / ||x|| overflows double on its own
         reclag::Vector<double> r;
         if (s.detector().per_class()) {
             const Index k = s.detector().num_classes();
-            reclag::RowMatrix<double> z = reclag::RowMatrix<double>::Zero(3, k);
-            for (Index i = 0; i < 3; ++i) z(i, i % k) = 1.0;
+            reclag::RowMatrix<double> z = reclag::RowMatrix<double>::Zero(4, k);
+            for (Index i = 0; i < 4; ++i) z(i, i % k) = 1.0;
             r = s.score(reclag::FeatureView<double>(x, z));
         } else {
             r = s.score(reclag::FeatureView<double>(x));
         }
-        REQUIRE(r.size() == 3);
+        REQUIRE(r.size() == 4);
         CHECK(r.allFinite());
     }
 }

@@ -138,7 +138,8 @@ struct ReclagKernel {
 
     /// r_i = LSE(c_i a_i) with a_i = x_i xi^T and c_i = beta s / ||x_i||: the normalisation is
     /// applied after the GEMM. That product can overflow where x~_i xi^T does not (a row of
-    /// norm 1e3 against xi entries near 1e37 in float): such a row is recomputed from x~_i
+    /// norm 1e3 against xi entries near 1e37 in float), and so can c_i itself (a row of norm
+    /// 1e-3 with norm 1e306 in double): such a row is recomputed from x~_i
     /// itself, a GEMV on the rare slow path (it allocates), so the score is what Eq. 13 gives,
     /// not a spurious overflow. A row whose input holds NaN or inf keeps its non-finite score,
     /// for the caller to name.
@@ -152,7 +153,7 @@ struct ReclagKernel {
             }
             Scalar r = log_sum_exp((c * a.row(i).array()).matrix());
             if (!std::isfinite(r) && n > Scalar(0) && std::isfinite(n)) {
-                const Vector<Scalar> x_scaled = src.row(i).transpose() * (norm / n);
+                const Vector<Scalar> x_scaled = (src.row(i).transpose() / n) * norm;  // norm / n alone may overflow
                 r = log_sum_exp((beta * (xi * x_scaled).array()).matrix());
             }
             out_at(i) = r;
