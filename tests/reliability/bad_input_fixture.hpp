@@ -19,6 +19,12 @@
 
 namespace reclag_test {
 
+/// NaN, +inf and -inf: the values every non-finite check must catch.
+template <typename T>
+std::vector<T> non_finite_values() {
+    return {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity()};
+}
+
 /// Catch2 2.13's REQUIRE_THROWS_MATCHES matches the exception object: this adapts a string
 /// matcher (Contains(a) && Contains(b) ...) to the exception's what().
 template <typename Inner>

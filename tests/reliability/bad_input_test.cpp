@@ -19,16 +19,8 @@
 using Catch::Matchers::Contains;
 using reclag::Index;
 using reclag_test::scorer_facts;
+using reclag_test::non_finite_values;
 using reclag_test::TinyData;
-
-namespace {
-
-template <typename T>
-std::vector<T> non_finite_values() {
-    return {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity()};
-}
-
-}  // namespace
 
 TEMPLATE_TEST_CASE("bad input: every scorer fits and scores the tiny valid data with finite scores", "[reliability][bad_input]",
                    float, double) {

@@ -26,14 +26,10 @@ using Catch::Matchers::Contains;
 using reclag::Index;
 using reclag::NonFinitePolicy;
 using reclag_test::scorer_facts;
+using reclag_test::non_finite_values;
 using reclag_test::TinyData;
 
 namespace {
-
-template <typename T>
-std::vector<T> non_finite_values() {
-    return {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity()};
-}
 
 /// Rows `keep` of m, gathered by hand (independent of the helper's Eigen::all indexing).
 template <typename T>
