@@ -33,6 +33,9 @@ const Case kCases[] = {
     {"beta_overflows_float.reclag", "scores overflow float: beta * norm * max ||xi_mu||"},
     {"fuzzer_crash_huge_norm_tiny_row.reclag", "must be finite and fit in float"},
     {"fuzzer_crash_subnormal_norm.reclag", "invalid norm 1.90432e-39: it is subnormal in float"},
+    // beta 8e-309 (subnormal in double) and xi entries so large that xi x~ overflows double
+    // although beta xi x~ does not: the double load must still score finitely.
+    {"fuzzer_crash_subnormal_beta_huge_xi.reclag", "invalid norm 1.40445e+306 (must be finite and fit in float)"},
 };
 
 }  // namespace

@@ -139,8 +139,8 @@ struct ReclagKernel {
     /// r_i = LSE(c_i a_i) with a_i = x_i xi^T and c_i = beta s / ||x_i||: the normalisation is
     /// applied after the GEMM. That product can overflow where x~_i xi^T does not (a row of
     /// norm 1e3 against xi entries near 1e37 in float), and so can c_i itself (a row of norm
-    /// 1e-3 with norm 1e306 in double): such a row is recomputed from x~_i
-    /// itself, a GEMV on the rare slow path (it allocates), so the score is what Eq. 13 gives,
+    /// 1e-3 with norm 1e306 in double): such a row is recomputed as xi (beta x~_i), a GEMV on
+    /// the rare slow path (it allocates), so the score is what Eq. 13 gives,
     /// not a spurious overflow. A row whose input holds NaN or inf keeps its non-finite score,
     /// for the caller to name.
     template <typename Src, typename A, typename Xi, typename Out>
@@ -152,9 +152,13 @@ struct ReclagKernel {
                 c = n > Scalar(0) ? beta * (norm / n) : Scalar(0);
             }
             Scalar r = log_sum_exp((c * a.row(i).array()).matrix());
-            if (!std::isfinite(r) && n > Scalar(0) && std::isfinite(n)) {
-                const Vector<Scalar> x_scaled = (src.row(i).transpose() / n) * norm;  // norm / n alone may overflow
-                r = log_sum_exp((beta * (xi * x_scaled).array()).matrix());
+            if (!std::isfinite(r) && std::isfinite(n) && (norm == Scalar(0) || n > Scalar(0))) {
+                // beta goes into the feature first: beta * s * max ||xi_mu|| is what a loaded
+                // detector is checked against, while xi x~ alone may overflow (beta 1e-308)
+                const Vector<Scalar> scaled = norm > Scalar(0)
+                                                  ? Vector<Scalar>((src.row(i).transpose() / n) * (beta * norm))
+                                                  : Vector<Scalar>(src.row(i).transpose() * beta);
+                r = log_sum_exp(xi * scaled);
             }
             out_at(i) = r;
         }
