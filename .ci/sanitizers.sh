@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, and the concurrent scoring
 # test under ThreadSanitizer (issue #6, item 4).
-#   bash .ci/sanitizers.sh          # CI: ASan + UBSan on the core, io, metrics and lagrangian
+#   bash .ci/sanitizers.sh          # ASan + UBSan on the core, io, metrics and lagrangian
 #                                   #     areas; TSan on tests/score/concurrent_scoring_test.cpp
 #   bash .ci/sanitizers.sh --all    # ASan + UBSan on the whole unit suite (every area)
 # Clang, -O1 -g1, NDEBUG off: Eigen's own index assertions stay on, -O1 keeps the trainer
 # tests fast (at -O0 the RecLag workspace test alone runs 9 minutes under ASan), -g1 gives
 # file:line in reports. Every UBSan report is fatal (-fno-sanitize-recover=all, see
-# cmake/reclagSanitizers.cmake). Why a subset in CI: ASan-instrumented Eigen code is slow to
-# compile (the whole suite is ~30 CPU-minutes with GCC, ~17 with Clang, against ~12 for the
+# cmake/reclagSanitizers.cmake). Why a subset by default: ASan-instrumented Eigen code is slow to
+# compile (the whole suite is ~30 CPU-minutes with GCC, an estimated ~17 with Clang, against ~11 for the
 # Release build), more than CI's 15-minute budget on 2 cores allows next to the Release build.
 # The subset holds the parsers, writers and metrics, where a memory error would come from
 # untrusted input. The real-data tests (*_shared_test) are left out in both modes.
