@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
 # libFuzzer runs of the .npy reader and the fitted-detector loader (issue #6, item 3).
-#   bash .ci/fuzz.sh [SECONDS]      # default 60 per target; both targets run side by side
-# Needs clang and libclang-rt-14-dev (Debian). The committed seed corpora are copied to
-# build-fuzz/corpus-*/ so that a run never rewrites tests/fuzz/corpus/. A finding (crash, leak,
-# sanitizer report, invariant abort, timeout) fails the script and leaves the reproducer in
-# build-fuzz/artifacts/; the summary line per target gives executions, coverage and features.
+#   bash .ci/fuzz.sh [SECONDS]              # build, then run each target SECONDS (default 60)
+#   bash .ci/fuzz.sh --build-only           # .ci/run builds this beside the sanitizer builds
+#   bash .ci/fuzz.sh --run-only [SECONDS]
+# Both targets run side by side. Needs clang and libclang-rt-14-dev (Debian). The committed
+# seed corpora are copied to build-fuzz/corpus-*/ so that a run never rewrites
+# tests/fuzz/corpus/. A finding (crash, leak, sanitizer report, invariant abort, timeout) fails
+# the script and leaves the reproducer in build-fuzz/artifacts/; the summary line per target
+# gives executions, coverage and features.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-60}"
 build=build-fuzz
+phase=all
+case "${1:-}" in
+  --build-only) phase=build; shift ;;
+  --run-only) phase=run; shift ;;
+esac
+seconds="${1:-60}"
 
-CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECLAG_BUILD_FUZZERS=ON \
-  -DRECLAG_BUILD_TESTS=OFF -DRECLAG_BUILD_EXAMPLES=OFF -DRECLAG_BUILD_BENCHMARKS=OFF -DRECLAG_INSTALL=OFF >/dev/null
-cmake --build "$build" -j2 --target reclag_fuzz_npy reclag_fuzz_detector
+if [ "$phase" != run ]; then
+  CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECLAG_BUILD_FUZZERS=ON \
+    -DRECLAG_BUILD_TESTS=OFF -DRECLAG_BUILD_EXAMPLES=OFF -DRECLAG_BUILD_BENCHMARKS=OFF -DRECLAG_INSTALL=OFF >/dev/null
+  # One build of both targets, so that make compiles them in parallel.
+  cmake --build "$build" -j2 --target reclag_fuzzers
+fi
+[ "$phase" = build ] && exit 0
 
 mkdir -p "$build/artifacts"
 pids=()

@@ -73,27 +73,30 @@ void check_labels(const char* where, const Eigen::DenseBase<Derived>& labels, In
                           ") (the logits have ", num_classes, " columns)");
 }
 
-/// Every entry finite; the message names the first non-finite entry by row and column.
+/// True when no entry of m is NaN or infinite, in one vectorised pass: 0 * x is 0 for every
+/// finite x and NaN for inf or NaN, so the sum of 0 * m is 0 exactly when m is all finite
+/// (Eigen 3.4's allFinite() walks a row-major matrix column by column without SIMD: 17x slower
+/// on 10,000 x 512 features, see bench/). Not valid under -ffast-math, which reclag does not
+/// support anyway (it breaks NaN detection everywhere). Contiguous storage (a view whose rows
+/// are back to back, e.g. n x 10 logits) is summed as one flat vector: Eigen would otherwise
+/// reduce row by row (10 scalars at a time, no SIMD).
 template <typename Derived>
-void check_finite(const char* where, const char* what, const Eigen::DenseBase<Derived>& m) {
-    // Fast path: 0 * x is 0 for every finite x and NaN for inf or NaN, so one vectorised sum
-    // answers "all finite?" (Eigen 3.4's allFinite() walks a row-major matrix column by
-    // column without SIMD: 17x slower on 10,000 x 512 features, see bench/). Not valid under
-    // -ffast-math, which reclag does not support anyway (it breaks NaN detection everywhere).
-    // Contiguous storage (a view whose rows are back to back, e.g. n x 10 logits) is summed
-    // as one flat vector: Eigen would otherwise reduce row by row (10 scalars at a time, no SIMD).
+bool all_finite_fast(const Eigen::DenseBase<Derived>& m) {
     using Scalar = typename Derived::Scalar;
     if constexpr ((int(Derived::Flags) & Eigen::DirectAccessBit) != 0) {
         const Derived& d = m.derived();
         if (d.innerStride() == 1 && (d.outerSize() <= 1 || d.outerStride() == d.innerSize())) {
             const Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>> flat(d.data(), d.size());
-            if ((flat * Scalar(0)).sum() == Scalar(0)) return;
-        } else if ((d.array() * Scalar(0)).sum() == Scalar(0)) {
-            return;
+            return (flat * Scalar(0)).sum() == Scalar(0);
         }
-    } else if ((m.derived().array() * Scalar(0)).sum() == Scalar(0)) {
-        return;
     }
+    return (m.derived().array() * Scalar(0)).sum() == Scalar(0);
+}
+
+/// Every entry finite; the message names the first non-finite entry by row and column.
+template <typename Derived>
+void check_finite(const char* where, const char* what, const Eigen::DenseBase<Derived>& m) {
+    if (all_finite_fast(m)) return;
     for (Index i = 0; i < m.rows(); ++i)
         for (Index j = 0; j < m.cols(); ++j)
             if (!std::isfinite(static_cast<double>(m(i, j))))

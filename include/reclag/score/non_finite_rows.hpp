@@ -41,11 +41,10 @@ struct ScoredRows {
 
 namespace detail {
 
-/// True when row i of m has no NaN or infinite entry (0 * x is 0 exactly for finite x).
+/// True when row i of m has no NaN or infinite entry.
 template <typename Derived>
 bool row_is_finite(const Eigen::MatrixBase<Derived>& m, Index i) {
-    using Scalar = typename Derived::Scalar;
-    return (m.row(i).array() * Scalar(0)).sum() == Scalar(0);
+    return all_finite_fast(m.row(i));
 }
 
 /// Rows of `split` with a non-finite feature or (when present) logit, ascending.

@@ -120,7 +120,7 @@ public:
         } else {
             detector_.scores_into(split.features(), out, ws);
         }
-        if (!((out.array() * Scalar(0)).sum() == Scalar(0))) check_finite(where, "features", split.features());
+        if (!all_finite_fast(out)) check_finite(where, "features", split.features());
         checks.scores(out);
     }
 

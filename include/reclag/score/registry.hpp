@@ -111,4 +111,18 @@ AnyScorer<Scalar> make_scorer(const std::string& name, const ScorerOptions<Scala
     throw_invalid("make_scorer", "unknown scorer '", name, "' (known: ", known, ")");
 }
 
+// Compiling the registry once. make_scorer<Scalar> instantiates every scorer's fit, score and
+// save: the slowest code in reclag to compile (about a minute per Scalar at -O1 with GCC 12),
+// paid again by every translation unit that calls it. A program with several such
+// TUs defines RECLAG_EXTERN_REGISTRY for all of them (no TU then instantiates it) and
+// RECLAG_INSTANTIATE_REGISTRY in exactly one (it instantiates make_scorer<float> and <double>).
+// The test suite does this (tests/support/registry_instantiation.cpp).
+#if defined(RECLAG_INSTANTIATE_REGISTRY)
+template AnyScorer<float> make_scorer<float>(const std::string&, const ScorerOptions<float>&);
+template AnyScorer<double> make_scorer<double>(const std::string&, const ScorerOptions<double>&);
+#elif defined(RECLAG_EXTERN_REGISTRY)
+extern template AnyScorer<float> make_scorer<float>(const std::string&, const ScorerOptions<float>&);
+extern template AnyScorer<double> make_scorer<double>(const std::string&, const ScorerOptions<double>&);
+#endif
+
 }  // namespace reclag

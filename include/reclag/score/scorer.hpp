@@ -152,8 +152,7 @@ struct ScoreChecks {
     /// returning a silent NaN or inf. One vectorised pass, negligible next to any scorer.
     template <typename Derived>
     void scores(const Eigen::MatrixBase<Derived>& out) const {
-        using Scalar = typename Derived::Scalar;
-        if ((out.array() * Scalar(0)).sum() == Scalar(0)) return;
+        if (all_finite_fast(out)) return;
         for (Index i = 0; i < out.size(); ++i)
             if (!std::isfinite(static_cast<double>(out(i))))
                 throw_invalid(where, "the score of row ", i, " is not finite (", out(i),
