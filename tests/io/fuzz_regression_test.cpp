@@ -1,5 +1,5 @@
 // Replays what the libFuzzer targets found (tests/fuzz/, issue #6 item 3). The files in
-// tests/data/fuzz_regressions/ are fitted detectors: two are the fuzzer's own reproducers, four
+// tests/data/fuzz_regressions/ are fitted detectors: five are the fuzzer's own reproducers, five
 // are written by make_regressions.py (a float32 global detector, N_H 4, D 6, beta 5, norm 10,
 // with one field changed). Before the fix a float load accepted them and then scored unscaled
 // features (norm underflowed to 0, i.e. "raw features") or returned inf/NaN scores (beta, norm
@@ -106,4 +106,62 @@ TEST_CASE("a fused product that overflows float is recomputed from the scaled fe
     CHECK(static_cast<double>(rf(0)) == Approx(rd(0)).epsilon(1e-6));
     CHECK(rd(0) == Approx(rd(1)).epsilon(1e-12));
     CHECK(rd(0) > 1e37);  // beta * 10 * 3e36 = 1.5e38: the overflow was real, not a small term
+}
+
+TEST_CASE("raw features with beta 1.4e306: a row whose score overflows double is named, a small one scores", "[io][fuzz]") {
+    // fuzzer_crash_raw_beta_1e306.reclag: the detector fuzzer's reproducer (declared size and
+    // checksum repaired, as the fuzzer's second pass does): per-class (C 3), D 4, raw features
+    // (norm 0), beta 1.40445e306, xi rows up to norm 2.85. The loader cannot refuse it in
+    // double: with raw features the bound beta ||x|| max ||xi_mu|| depends on the input. What
+    // the fuzzer's harness wrongly flagged is the right behaviour: a row whose score does not fit
+    // double is refused by name (invalid_argument), never returned as inf; a row within the bound
+    // scores finitely. (A float load refuses the file: beta does not fit float.)
+    const std::string path = kDir + "fuzzer_crash_raw_beta_1e306.reclag";
+    try {
+        (void)reclag::load_detector<float>(path);
+        FAIL("the float load succeeded");
+    } catch (const reclag::io_error& e) {
+        CHECK(std::string(e.what()).find("invalid beta 1.40445e+306 (must be finite and fit in float)") != std::string::npos);
+    }
+    const reclag::ReclagScorer<double> s = reclag::load_detector<double>(path);
+    REQUIRE(s.is_fitted());
+    REQUIRE(s.detector().per_class());
+    REQUIRE(s.param().norm == 0.0);
+    const double beta = s.param().beta;
+    REQUIRE(beta == Approx(1.40445e306).epsilon(1e-5));
+    const auto& xi = s.detector().interaction();
+    // The longest stored pattern, over every class: feature rows along it make x . xi_mu as
+    // large as Cauchy-Schwarz allows.
+    Index best_class = 0, best_row = 0;
+    double longest = 0;
+    for (std::size_t c = 0; c < xi.size(); ++c)
+        for (Index mu = 0; mu < xi[c].rows(); ++mu)
+            if (xi[c].row(mu).norm() > longest) {
+                longest = xi[c].row(mu).norm();
+                best_class = static_cast<Index>(c);
+                best_row = mu;
+            }
+    REQUIRE(longest == Approx(2.85044).epsilon(1e-5));
+    const Index d = s.detector().feature_dim(), k = s.detector().num_classes();
+    const Eigen::RowVectorXd direction = xi[static_cast<std::size_t>(best_class)].row(best_row) / longest;
+    reclag::RowMatrix<double> z = reclag::RowMatrix<double>::Zero(1, k);
+    z(0, best_class) = 1.0;  // routed to the class that holds that pattern
+
+    // ||x|| = 1e3: beta x . xi_mu = 1.4e306 * 2850 = 4e309 > DBL_MAX (1.8e308).
+    reclag::RowMatrix<double> big = 1e3 * direction;
+    REQUIRE(big.cols() == d);
+    try {
+        (void)s.score(reclag::FeatureView<double>(big, z));
+        FAIL("an overflowing score was returned");
+    } catch (const reclag::invalid_argument& e) {
+        const std::string what = e.what();
+        CHECK(what.find("the score of row 0 is not finite") != std::string::npos);
+        CHECK(what.find("overflow") != std::string::npos);
+    }
+    // ||x|| = 1e-3: r = LSE_mu(beta x . xi_mu) lies between its largest term, beta * 1e-3 *
+    // 2.85 = 4.0e303, and that term + log N_H (a 1e-300 relative difference: equal in double).
+    const reclag::RowMatrix<double> small = 1e-3 * direction;
+    const reclag::Vector<double> r = s.score(reclag::FeatureView<double>(small, z));
+    REQUIRE(std::isfinite(r(0)));
+    CHECK(r(0) == Approx(beta * 1e-3 * longest).epsilon(1e-12));
 }

@@ -380,8 +380,11 @@ private:
             obj = kernel_.monte_carlo(B, M, xi_, lv_, param_.beta, lay, true);
         }
         const bool learn_lv = param_.covariance != SfnnCovariance::Fixed;
-        if (!std::isfinite(static_cast<double>(obj)) || !kernel_.grad_xi().allFinite() ||
-            (learn_lv && !kernel_.grad_log_var().allFinite()))
+        // all_finite_fast, not Eigen's allFinite(): on the 250 x 512 row-major gradient the latter
+        // (scalar, column by column) took ~0.15 ms per step; a Monte Carlo epoch is ~12% faster
+        // without it (bench_train, sfnn_epoch_mc/12000).
+        if (!std::isfinite(static_cast<double>(obj)) || !all_finite_fast(kernel_.grad_xi()) ||
+            (learn_lv && !all_finite_fast(kernel_.grad_log_var())))
             return std::numeric_limits<Scalar>::quiet_NaN();
         // The optimiser minimises the loss -J.
         neg_xi_ = -kernel_.grad_xi();
