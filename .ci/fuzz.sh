@@ -12,11 +12,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-fuzz
 phase=all
-case "${1:-}" in
-  --build-only) phase=build; shift ;;
-  --run-only) phase=run; shift ;;
-esac
-seconds="${1:-60}"
+seconds=60
+for arg in "$@"; do
+  case "$arg" in
+    --build-only) phase=build ;;
+    --run-only) phase=run ;;
+    *[!0-9]* | "") echo "usage: $0 [SECONDS] [--build-only | --run-only]" >&2; exit 2 ;;
+    *) seconds="$arg" ;;
+  esac
+done
 
 if [ "$phase" != run ]; then
   CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECLAG_BUILD_FUZZERS=ON \

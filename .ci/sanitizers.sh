@@ -4,8 +4,8 @@
 #   bash .ci/sanitizers.sh          # ASan + UBSan on the core, io, metrics and lagrangian
 #                                   #     areas; TSan on tests/score/concurrent_scoring_test.cpp
 #   bash .ci/sanitizers.sh --all    # ASan + UBSan on the whole unit suite (every area)
-#   --build-only / --run-only       # (first argument) one phase: .ci/run builds this beside the
-#                                   #     fuzzers, then runs it
+#   --build-only / --run-only       # one phase: .ci/run builds this beside the README build and
+#                                   #     the fuzzers, then runs it
 # Clang. ASan + UBSan at -O1 -g1, NDEBUG off: Eigen's own index assertions stay on, -O1 keeps
 # the trainer tests fast (at -O0 the RecLag workspace test alone runs 9 minutes under ASan),
 # -g1 gives file:line in reports. TSan at -O0 -g1: one small test, and -O0 halves the compile of
@@ -19,12 +19,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 phase=all
-case "${1:-}" in
-  --build-only) phase=build; shift ;;
-  --run-only) phase=run; shift ;;
-esac
 areas="core;io;metrics;lagrangian"
-if [ "${1:-}" = "--all" ]; then areas=""; fi
+for arg in "$@"; do
+  case "$arg" in
+    --build-only) phase=build ;;
+    --run-only) phase=run ;;
+    --all) areas="" ;;
+    *) echo "usage: $0 [--all] [--build-only | --run-only]" >&2; exit 2 ;;
+  esac
+done
 
 common=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECLAG_BUILD_EXAMPLES=OFF -DRECLAG_BUILD_BENCHMARKS=OFF
         -DRECLAG_INSTALL=OFF -DRECLAG_BUILD_SHARED_DATA_TESTS=OFF)
