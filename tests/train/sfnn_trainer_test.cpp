@@ -334,3 +334,25 @@ TEST_CASE("check_param and fit name the offending field", "[train]") {
     CHECK_THROWS_WITH(t.fit_per_class(reclag::FeatureView<double>(random_features(10, 3, 4), logits)),
                       Catch::Contains("labels"));
 }
+
+TEST_CASE("SfnnTrainer: a step whose objective or gradient is not finite stops training with NumericalIssue", "[train][sfnn]") {
+    // Adam moves every weight by about lr per step whatever the gradient's scale, so lr = 1e37
+    // puts xi near 1e37 after the first step; beta x~ . xi_mu (norm 10, D 6) is then ~1e39 >
+    // FLT_MAX, so a later step's objective or gradient overflows. That step must not be applied:
+    // training stops, says why, and returns the last finite xi (never a NaN or inf one).
+    reclag::SfnnTrainer<float>::Param p;
+    p.n_hidden = 4;
+    p.epochs = 5;
+    p.batch_size = 8;
+    p.optimizer.lr = 1e37f;
+    p.seed = 3;
+    const reclag::RowMatrix<float> x = random_features(40, 6, 11).cast<float>();
+    reclag::SfnnTrainer<float> trainer(p);
+    const reclag::SfnnResult<float> r = trainer.fit(x);
+    CHECK(r.status == reclag::TrainStatus::NumericalIssue);
+    CHECK_FALSE(r.ok());
+    CHECK(r.steps < 5 * 5);  // 40 rows / batch 8 = 5 steps per epoch, 5 epochs
+    REQUIRE(r.xi.rows() == 4);
+    CHECK(r.xi.allFinite());
+    CHECK(r.log_var.allFinite());
+}
