@@ -68,6 +68,29 @@ TEMPLATE_TEST_CASE("AnyScorer forwards fit and score to the wrapped scorer", "[s
     CHECK(copy.score(reclag::FeatureView<S>(test))(0) == Approx(-200));
 }
 
+TEST_CASE("AnyScorer scores a user scorer without score(split, out) into caller storage", "[score][any]") {
+    reclag::RowMatrix<double> train(2, 2), test(3, 2);
+    train << 1, 2, 3, 4;  // row sums 3 and 7, mean 5: scores are row sum - 5
+    test << 0, 0, 5, 5, 1, 1;
+    reclag::AnyScorer<double> any = SumScorer<double>{};
+    any.fit(reclag::FeatureView<double>(train));
+    const reclag::FeatureView<double> view(test);
+    reclag::Vector<double> out = reclag::Vector<double>::Constant(3, 99.0);
+    any.score(view, out);
+    CHECK(out(0) == -5.0);
+    CHECK(out(1) == 5.0);
+    CHECK(out(2) == -3.0);
+    reclag::AnyScorer<double>::Workspace ws;
+    out.setConstant(99.0);
+    any.score(view, out, ws);  // SumScorer takes no workspace: the same copy
+    CHECK(out(0) == -5.0);
+    CHECK(out(1) == 5.0);
+    CHECK(out(2) == -3.0);
+    reclag::Vector<double> short_out(2);
+    CHECK_THROWS_WITH(any.score(view, short_out), Catch::Contains("AnyScorer::score: out has 2 elements, expected 3"));
+    CHECK_THROWS_WITH(any.score(view, short_out, ws), Catch::Contains("AnyScorer::score: out has 2 elements, expected 3"));
+}
+
 TEST_CASE("AnyScorer reports misuse clearly", "[score][any]") {
     reclag::AnyScorer<double> empty;
     CHECK(empty.empty());

@@ -4,7 +4,11 @@
 // __libc_* entry points and counting every call on an atomic counter. After a warm-up call, N
 // repeated ReclagScorer::score(split, out, ws) calls at the same batch size (1, 256, 10 000;
 // global and per-class xi; float and double; 1 thread) must perform ZERO allocations, and so
-// must the logit-only scorers' score(split, out) into caller storage (see scorer.hpp).
+// must the logit-only scorers' score(split, out) into caller storage (see scorer.hpp) and the
+// block-wise scorers' score(split, out, ws) with a reused ScoreWorkspace (ReAct, ASH, DICE,
+// MHE, KNN, Mahalanobis with either solver, ViM; at 1, 256 and 3 000 rows: one block, and
+// several blocks with a shorter last one), and AnyScorer::score(split, out, ws) with an
+// AnyScorer::Workspace, whichever of those it wraps.
 //
 // Not built under sanitizers (tests/CMakeLists.txt): ASan and TSan interpose malloc themselves.
 #include <catch2/catch.hpp>
@@ -14,14 +18,23 @@
 #include <cstddef>
 #include <cstdlib>
 #include <random>
+#include <utility>
 #include <vector>
 
+#include <reclag/score/any_scorer.hpp>
+#include <reclag/score/ash.hpp>
+#include <reclag/score/dice.hpp>
 #include <reclag/score/energy.hpp>
 #include <reclag/score/gen.hpp>
+#include <reclag/score/knn.hpp>
+#include <reclag/score/mahalanobis.hpp>
 #include <reclag/score/max_logit.hpp>
+#include <reclag/score/mhe.hpp>
 #include <reclag/score/msp.hpp>
+#include <reclag/score/react.hpp>
 #include <reclag/score/reclag_scorer.hpp>
 #include <reclag/score/she.hpp>
+#include <reclag/score/vim.hpp>
 
 // ---- the counting allocator --------------------------------------------------------------
 
@@ -175,4 +188,141 @@ TEMPLATE_TEST_CASE("logit scorers' score(split, out) allocate nothing", "[score]
     CHECK(steady_state_allocations([&] { maxlogit.score(view, out); }) == 0);
     CHECK(steady_state_allocations([&] { gen_scorer.score(view, out); }) == 0);
     CHECK(steady_state_allocations([&] { she.score(view, out); }) == 0);
+}
+
+namespace {
+
+/// 600 fit rows of width `dim`, every one correctly classified (MHE keeps them all as
+/// patterns), and a classifier head of that width.
+template <typename T>
+struct LabelledFit {
+    RowMatrix<T> x, z;
+    reclag::LabelVector y;
+    reclag::ClassifierHead<T> head;
+    LabelledFit(std::mt19937& gen, Index dim)
+        : x(random_matrix<T>(gen, 600, dim, 0.3, true)), z(random_matrix<T>(gen, 600, kClasses, 0.0, false)), y(600),
+          head(random_matrix<T>(gen, kClasses, dim, 0.0, false) * T(0.05),
+               random_matrix<T>(gen, 1, kClasses, 0.0, false).transpose()) {
+        for (Index i = 0; i < y.size(); ++i) {
+            y(i) = i % kClasses;
+            z(i, i % kClasses) += T(100);
+        }
+    }
+    reclag::FeatureView<T> view() const { return reclag::FeatureView<T>(x, z, y); }
+};
+
+/// Two batches of n rows with different features and logits (so per-class routing changes
+/// from one to the other).
+template <typename T>
+struct TwoBatches {
+    RowMatrix<T> x1, x2, z1, z2;
+    TwoBatches(std::mt19937& gen, Index n, Index dim)
+        : x1(random_matrix<T>(gen, n, dim, 0.3, true)), x2(random_matrix<T>(gen, n, dim, 0.3, true)),
+          z1(random_matrix<T>(gen, n, kClasses, 0.0, false)), z2(random_matrix<T>(gen, n, kClasses, 0.0, false)) {}
+    reclag::FeatureView<T> first() const { return reclag::FeatureView<T>(x1, z1); }
+    reclag::FeatureView<T> second() const { return reclag::FeatureView<T>(x2, z2); }
+};
+
+/// For n = 1, 256, 3000: repeated score(split, out, ws) calls, alternating two splits (two
+/// feature and logit draws, so per-class routing changes between calls), allocate nothing
+/// after one warm-up call; one score(split, out) without a workspace does allocate.
+template <typename T, typename S>
+void check_workspace_scoring(const S& scorer, Index dim, std::mt19937& gen) {
+    INFO("scorer " << S::name);
+    for (const Index n : {Index(1), Index(256), Index(3000)}) {
+        INFO("n " << n);
+        const TwoBatches<T> batches(gen, n, dim);
+        const reclag::FeatureView<T> v1 = batches.first(), v2 = batches.second();
+        Vector<T> out(n);
+        typename S::Workspace ws;
+        int call = 0;
+        CHECK(steady_state_allocations([&] { scorer.score(call++ % 2 ? v2 : v1, out, ws); }) == 0);
+        CHECK(out.allFinite());
+        // the same numbers as without a workspace, which allocates its scratch per call
+        Vector<T> fresh(n);
+        const long before = allocations();
+        scorer.score(call % 2 ? v2 : v1, fresh, ws);
+        CHECK(allocations() == before);
+        const Vector<T> reused = fresh;
+        const long before_fresh = allocations();
+        scorer.score(call % 2 ? v2 : v1, fresh);
+        CHECK(allocations() - before_fresh > 0);
+        CHECK(fresh == reused);
+    }
+}
+
+/// A scorer S with its default Param, fitted (with the head: every scorer takes one), then checked.
+template <typename S, typename T>
+void fit_and_check(const LabelledFit<T>& fit, Index dim, std::mt19937& gen) {
+    S s;
+    s.fit(fit.view(), fit.head);
+    check_workspace_scoring<T>(s, dim, gen);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("block-wise scorers' score(split, out, ws) allocate nothing after a warm-up call",
+                   "[score][alloc]", float, double) {
+    using T = TestType;
+    std::mt19937 gen(7);
+    const LabelledFit<T> fit(gen, kDim);
+
+    SECTION("ReAct") { fit_and_check<reclag::ReActScorer<T>>(fit, kDim, gen); }
+    SECTION("ASH") { fit_and_check<reclag::AshScorer<T>>(fit, kDim, gen); }
+    SECTION("DICE") { fit_and_check<reclag::DiceScorer<T>>(fit, kDim, gen); }
+    SECTION("MHE (rows routed to their predicted class's patterns)") { fit_and_check<reclag::MheScorer<T>>(fit, kDim, gen); }
+    SECTION("KNN") { fit_and_check<reclag::KnnScorer<T>>(fit, kDim, gen); }
+    // Mahalanobis and ViM fit a covariance or an SVD: D = 128 keeps that fast at the tests' -O1
+    // (their scoring GEMMs still exceed Eigen's stack limit for packing buffers: 1024 x 128 doubles).
+    constexpr Index small_dim = 128;
+    const LabelledFit<T> small_fit(gen, small_dim);
+    SECTION("Mahalanobis, pinvh and Cholesky") {
+        using M = reclag::MahalanobisScorer<T>;
+        for (const auto solver : {M::Solver::pinvh, M::Solver::cholesky}) {
+            typename M::Param p;
+            p.solver = solver;
+            M s(p);
+            s.fit(small_fit.view());
+            check_workspace_scoring<T>(s, small_dim, gen);
+        }
+    }
+    SECTION("ViM") { fit_and_check<reclag::VimScorer<T>>(small_fit, small_dim, gen); }
+}
+
+TEMPLATE_TEST_CASE("AnyScorer::score(split, out, ws) allocates nothing after a warm-up call and scores as the wrapped scorer",
+                   "[score][alloc][any]", float, double) {
+    using T = TestType;
+    std::mt19937 gen(8);
+    const LabelledFit<T> fit(gen, kDim);
+    std::vector<RowMatrix<T>> xi;
+    for (Index c = 0; c < kClasses; ++c) xi.push_back(random_matrix<T>(gen, kHidden, kDim, 0.0, false) * T(0.05));
+
+    reclag::ReclagScorer<T> reclag_global(xi.front()), reclag_routed(xi);  // RecLag: ReclagWorkspace
+    reclag_global.set_log_gamma(T(0));
+    reclag_routed.set_log_gamma(T(0));
+    reclag::ReActScorer<T> react;  // block-wise: ScoreWorkspace
+    react.fit(fit.view(), fit.head);
+    reclag::MheScorer<T> mhe;
+    mhe.fit(fit.view());
+    reclag::EnergyScorer<T> energy;  // no workspace: score(split, out)
+    energy.fit(fit.view());
+    const std::vector<std::pair<reclag::AnyScorer<T>, reclag::AnyScorer<T>>> wrapped = {
+        {reclag_global, reclag_global}, {reclag_routed, reclag_routed}, {react, react}, {mhe, mhe}, {energy, energy}};
+
+    for (const Index n : {Index(1), Index(256), Index(3000)}) {
+        const TwoBatches<T> batches(gen, n, kDim);
+        const reclag::FeatureView<T> v1 = batches.first(), v2 = batches.second();
+        Vector<T> out(n);
+        typename reclag::AnyScorer<T>::Workspace ws;  // one workspace serves every scorer in turn
+        for (const auto& [any, reference] : wrapped) {
+            INFO("scorer " << any.scorer_name() << ", n " << n);
+            int call = 0;
+            CHECK(steady_state_allocations([&] { any.score(call++ % 2 ? v2 : v1, out, ws); }) == 0);
+            any.score(v1, out, ws);
+            CHECK(out == reference.score(v1));  // same code as the concrete scorer's own score()
+            Vector<T> direct(n);
+            any.score(v2, direct);
+            CHECK(direct == reference.score(v2));
+        }
+    }
 }

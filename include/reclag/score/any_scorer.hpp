@@ -1,6 +1,16 @@
 // reclag: AnyScorer, a type-erased scorer for choosing a detector at run time (by name, from a
 // command line or a config file). One virtual call per batch, never per sample: the concrete
 // scorer's vectorised score() does the work.
+//
+//   reclag::AnyScorer<float> s = reclag::make_scorer<float>(name, options);   // score/registry.hpp
+//   reclag::AnyScorer<float>::Workspace ws;                 // or ws({/*RecLag lanes=*/2})
+//   for (auto& batch : stream) s.score(batch, out, ws);     // no heap allocation after the first
+//
+// AnyScorer::Workspace holds both kinds of scratch a library scorer may take (RecLag's
+// ReclagWorkspace, the block-wise scorers' ScoreWorkspace) and hands the wrapped scorer the one
+// it uses: the run-time choice keeps the steady-state no-allocation property of the concrete
+// types (tests/score/no_allocation_test.cpp). A user scorer that only has the contract's
+// `Vector score(split)` still works: score(split, out[, ws]) copies its result.
 #pragma once
 
 #include <memory>
@@ -10,15 +20,48 @@
 
 #include "reclag/core/checks.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/reclag_workspace.hpp"
+#include "reclag/score/score_workspace.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
+
+namespace detail {
+
+/// S::Workspace, or void for a scorer that takes none.
+template <typename S, typename = void>
+struct workspace_of {
+    using type = void;
+};
+template <typename S>
+struct workspace_of<S, std::void_t<typename S::Workspace>> {
+    using type = typename S::Workspace;
+};
+
+/// Whether S has `void score(const FeatureView&, Eigen::Ref<Vector>) const` (caller storage).
+template <typename S, typename = void>
+struct has_score_into : std::false_type {};
+template <typename S>
+struct has_score_into<S, std::void_t<decltype(std::declval<const S&>().score(
+                             std::declval<const FeatureView<typename S::Scalar>&>(),
+                             std::declval<Eigen::Ref<Vector<typename S::Scalar>>>()))>> : std::true_type {};
+
+}  // namespace detail
 
 template <typename Scalar_>
 class AnyScorer {
 public:
     using Scalar = Scalar_;
     static constexpr const char* name = "any";
+
+    /// Scratch for score(split, out, ws), whichever scorer is wrapped; one per concurrent caller.
+    struct Workspace {
+        /// `reclag_param.num_threads` lanes for a wrapped RecLag scorer (reclag_workspace.hpp);
+        /// the other scorers run on the calling thread.
+        explicit Workspace(typename ReclagWorkspace<Scalar>::Param reclag_param = {}) : reclag(reclag_param) {}
+        ReclagWorkspace<Scalar> reclag;
+        ScoreWorkspace<Scalar> block;
+    };
 
     AnyScorer() = default;
 
@@ -53,6 +96,15 @@ public:
         require("AnyScorer::fit").fit(id_fit, head);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const { return require("AnyScorer::score").score(split); }
+    /// Scores into caller storage (out.size() == split.rows()).
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        require("AnyScorer::score").score(split, out);
+    }
+    /// Scores into caller storage reusing `ws`: no heap allocation after the first call at a
+    /// batch size for every library scorer (RecLag with 1 lane).
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
+        require("AnyScorer::score").score(split, out, ws);
+    }
 
     /// The wrapped scorer, or nullptr if it is not an S.
     template <typename S>
@@ -71,6 +123,8 @@ private:
         virtual void fit(const FeatureView<Scalar>& id_fit) = 0;
         virtual void fit(const FeatureView<Scalar>& id_fit, const ClassifierHead<Scalar>& head) = 0;
         virtual Vector<Scalar> score(const FeatureView<Scalar>& split) const = 0;
+        virtual void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const = 0;
+        virtual void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const = 0;
     };
 
     template <typename S>
@@ -89,6 +143,27 @@ private:
             scorer.fit(id_fit, head);
         }
         Vector<Scalar> score(const FeatureView<Scalar>& split) const override { return scorer.score(split); }
+        void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const override {
+            if constexpr (detail::has_score_into<S>::value) {
+                scorer.score(split, out);
+            } else {
+                check_size("AnyScorer::score", "out", out.size(), split.rows());
+                const Vector<Scalar> scores = scorer.score(split);
+                check_size("AnyScorer::score", (std::string(S::name) + "'s score(split)").c_str(), scores.size(),
+                           split.rows());
+                out = scores;
+            }
+        }
+        void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const override {
+            using W = typename detail::workspace_of<S>::type;
+            if constexpr (std::is_same_v<W, ReclagWorkspace<Scalar>>) {
+                scorer.score(split, out, ws.reclag);
+            } else if constexpr (std::is_same_v<W, ScoreWorkspace<Scalar>>) {
+                scorer.score(split, out, ws.block);
+            } else {
+                score(split, out);
+            }
+        }
         S scorer;
     };
 

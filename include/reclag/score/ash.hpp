@@ -5,18 +5,17 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <numeric>
 #include <vector>
 
 #include <Eigen/Core>
 
 #include "reclag/core/checks.hpp"
-#include "reclag/core/gemm.hpp"
 #include "reclag/core/numeric.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
 #include "reclag/score/logit_blocks.hpp"
+#include "reclag/score/score_workspace.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -34,6 +33,7 @@ public:
     static_assert(is_supported_scalar_v<Scalar>, "reclag::AshScorer: Scalar must be float or double");
     static constexpr const char* name = "ash";
     static constexpr bool needs_head = true;  // fit() needs the classifier head (W, b)
+    using Workspace = ScoreWorkspace<Scalar>;
 
     struct Param {
         /// Pruning percentile p in [0, 100): the top (100 - p)% activations survive (OpenOOD default 90).
@@ -84,7 +84,9 @@ public:
         return out;
     }
 
-    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+    /// Scores into `out`, reusing `ws` across calls: after the first call at a batch size, no
+    /// heap allocation (one workspace per concurrent caller; see score/score_workspace.hpp).
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
         const char* where = "AshScorer::score";
         const ScoreChecks checks{where};
         checks.fitted(fitted_);
@@ -99,12 +101,11 @@ public:
         // (value descending, index ascending); (3) logits = (s1 / k) (mask W^T) + b by one GEMM
         // per block (reusable packing buffers, core/gemm.hpp); (4) whole-array LSE per block.
         constexpr Index block = 128;
-        using Key = std::conditional_t<sizeof(Scalar) == 4, std::uint32_t, std::uint64_t>;
+        using Key = typename Workspace::Unsigned;
         constexpr int bits = 8 * static_cast<int>(sizeof(Key));
-        std::vector<Key> keys(static_cast<std::size_t>(d));
-        RowMatrix<Scalar> mask(std::min(block, n), d);
-        RowMatrix<Scalar> z(std::min(block, n), bias_.size());
-        GemmWorkspace<Scalar> gemm;
+        std::vector<Key>& keys = ws.keys(static_cast<std::size_t>(d));
+        auto mask = ws.matrix(0, std::min(block, n), d);
+        auto z = ws.matrix(1, std::min(block, n), bias_.size());
         for (Index begin = 0; begin < n; begin += block) {
             const Index rows = std::min(block, n - begin);
             for (Index r = 0; r < rows; ++r) {
@@ -142,12 +143,16 @@ public:
                 }
             }
             auto zb = z.topRows(rows);
-            gemm.multiply_transposed(mask.topRows(rows), weight_, zb);
+            ws.gemm().multiply_transposed(mask.topRows(rows), weight_, zb);
             for (Index r = 0; r < rows; ++r)
                 zb.row(r) = (x.row(begin + r).sum() / static_cast<Scalar>(k_)) * zb.row(r) + bias_.transpose();
             detail::rowwise_lse_blocks(zb, Scalar(1), out.segment(begin, rows));
         }
         checks.scores(out);
+    }
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        Workspace ws;
+        score(split, out, ws);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

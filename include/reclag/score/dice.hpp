@@ -1,6 +1,7 @@
 // reclag: DICE, directed sparsification of the last layer (Sun & Li, ECCV 2022).
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include <Eigen/Core>
@@ -11,6 +12,7 @@
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
 #include "reclag/score/logit_blocks.hpp"
+#include "reclag/score/score_workspace.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -27,6 +29,7 @@ public:
     static_assert(is_supported_scalar_v<Scalar>, "reclag::DiceScorer: Scalar must be float or double");
     static constexpr const char* name = "dice";
     static constexpr bool needs_head = true;  // fit() needs the classifier head (W, b)
+    using Workspace = ScoreWorkspace<Scalar>;
 
     struct Param {
         /// Sparsity percentile p in [0, 100] (OpenOOD default 90: ~10% of the weights survive).
@@ -59,16 +62,30 @@ public:
         fitted_ = true;
     }
 
-    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+    /// Scores into `out`, reusing `ws` across calls: after the first call at a batch size, no
+    /// heap allocation (one workspace per concurrent caller; see score/score_workspace.hpp).
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
         const char* where = "DiceScorer::score";
         const ScoreChecks checks{where};
         checks.fitted(fitted_);
         checks.features(split, masked_weight_.cols());
         check_size(where, "out", out.size(), split.rows());
-        RowMatrix<Scalar> z = split.features() * masked_weight_.transpose();
-        z.rowwise() += bias_.transpose();
-        detail::rowwise_lse_blocks(z, Scalar(1), out);  // max-shifted, whole-array exp (logit_blocks.hpp)
+        const auto x = split.features();
+        // Blocks of rows bound the logits buffer (block x C); the GEMM reads x in place.
+        constexpr Index block = 4096;
+        auto z = ws.matrix(0, std::min(block, x.rows()), masked_weight_.rows());
+        for (Index begin = 0; begin < x.rows(); begin += block) {
+            const Index rows = std::min(block, x.rows() - begin);
+            auto z_rows = z.topRows(rows);
+            ws.gemm().multiply_transposed(x.middleRows(begin, rows), masked_weight_, z_rows);
+            z_rows.rowwise() += bias_.transpose();
+            detail::rowwise_lse_blocks(z_rows, Scalar(1), out.segment(begin, rows));  // max-shifted (logit_blocks.hpp)
+        }
         checks.scores(out);
+    }
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        Workspace ws;
+        score(split, out, ws);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

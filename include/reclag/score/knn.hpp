@@ -10,6 +10,7 @@
 #include "reclag/core/numeric.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/score_workspace.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -29,6 +30,7 @@ public:
     using Scalar = Scalar_;
     static_assert(is_supported_scalar_v<Scalar>, "reclag::KnnScorer: Scalar must be float or double");
     static constexpr const char* name = "knn";
+    using Workspace = ScoreWorkspace<Scalar>;
 
     struct Param {
         /// Which neighbour: the k-th nearest ID-fit row (Sun et al. / OpenOOD default 50).
@@ -60,31 +62,41 @@ public:
     /// The head is not used.
     void fit(const FeatureView<Scalar>& id_fit, const ClassifierHead<Scalar>&) { fit(id_fit); }
 
-    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+    /// Scores into `out`, reusing `ws` across calls: after the first call at a batch size, no
+    /// heap allocation (one workspace per concurrent caller; see score/score_workspace.hpp).
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
         const char* where = "KnnScorer::score";
         const ScoreChecks checks{where};
         checks.fitted(fitted_);
         checks.features(split, bank_.cols());
         check_size(where, "out", out.size(), split.rows());
         const auto x = split.features();
-        const Index n = x.rows();
+        const Index n = x.rows(), n_fit = bank_.rows();
         const Index kth = param_.k - 1;
-        RowMatrix<Scalar> dist;  // block_rows x n_fit, reused
+        const Index capacity = std::min(param_.block_rows, n);
+        auto q = ws.matrix(0, capacity, x.cols());  // the block's normalised rows
+        auto dist = ws.matrix(1, capacity, n_fit);   // their squared distances to the bank
         for (Index begin = 0; begin < n; begin += param_.block_rows) {
             const Index rows = std::min(param_.block_rows, n - begin);
-            const RowMatrix<Scalar> q = normalize_rows(x.middleRows(begin, rows), Scalar(1));
-            const Vector<Scalar> q_sq = q.rowwise().squaredNorm();
-            dist.resize(rows, bank_.rows());
-            dist.noalias() = Scalar(-2) * q * bank_.transpose();
+            auto q_rows = q.topRows(rows);
+            auto dist_rows = dist.topRows(rows);
+            q_rows = x.middleRows(begin, rows);
+            normalize_rows_inplace(q_rows, Scalar(1));
+            ws.gemm().multiply_transposed(q_rows, bank_, dist_rows);  // q . b; times -2 below (exact)
             for (Index i = 0; i < rows; ++i) {
-                Scalar* row = dist.row(i).data();
-                for (Index j = 0; j < bank_.rows(); ++j) row[j] = std::max(Scalar(0), row[j] + q_sq(i) + bank_sq_(j));
-                std::nth_element(row, row + kth, row + bank_.rows());
+                const Scalar q_sq = q_rows.row(i).squaredNorm();
+                Scalar* row = dist_rows.row(i).data();
+                for (Index j = 0; j < n_fit; ++j) row[j] = std::max(Scalar(0), Scalar(-2) * row[j] + q_sq + bank_sq_(j));
+                std::nth_element(row, row + kth, row + n_fit);
                 const Scalar d2 = row[kth];
                 out(begin + i) = param_.squared ? -d2 : -std::sqrt(d2);
             }
         }
         checks.scores(out);
+    }
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        Workspace ws;
+        score(split, out, ws);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

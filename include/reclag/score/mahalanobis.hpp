@@ -12,6 +12,7 @@
 #include "reclag/core/checks.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/score_workspace.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -25,8 +26,8 @@ namespace reclag {
 ///  - Solver::pinvh (default, = sklearn's precision_ = scipy.linalg.pinvh): eigen-decompose
 ///    Sigma, keep eigenvalues with |lambda| > D eps max|lambda| and sum (v_j.(x - mu_c))^2 / lambda_j.
 ///    Handles a singular covariance (dead features) exactly as the reference does.
-///  - Solver::cholesky: LLT of Sigma, score -||L^{-1}(x - mu_c)||^2 by triangular solves;
-///    throws when Sigma is (numerically) singular: pick pinvh or a shrinkage > 0.
+///  - Solver::cholesky: LLT of Sigma, score -||L^{-1}(x - mu_c)||^2 with L^{-1} formed once
+///    at fit (scoring is one GEMM per block of rows, as for pinvh); throws when Sigma is (numerically) singular: pick pinvh or a shrinkage > 0.
 /// Param::shrinkage s replaces Sigma by (1 - s) Sigma + s tr(Sigma)/D I (sklearn ShrunkCovariance).
 /// Fit and score run in double for both Scalars (the covariance's condition number, 2.4e4 on
 /// the FMNIST features, would cost float several digits); scores are cast to Scalar.
@@ -37,6 +38,7 @@ public:
     static_assert(is_supported_scalar_v<Scalar>, "reclag::MahalanobisScorer: Scalar must be float or double");
     static constexpr const char* name = "mahalanobis";
     using MatrixD = RowMatrix<double>;
+    using Workspace = ScoreWorkspace<Scalar>;
 
     enum class Solver { pinvh, cholesky };
 
@@ -123,10 +125,13 @@ public:
                 throw_invalid(where, "the covariance (", d, " x ", d, ") is singular or not positive definite; "
                               "use Solver::pinvh or a shrinkage > 0");
             rank_ = d;
-            // Keep only the factor L: an Eigen::LLT member would be copied with an indeterminate
-            // state before fit() (g++ -Wmaybe-uninitialized), and L is all scoring needs.
-            chol_lower_ = llt.matrixL();
-            projected_means_ = chol_lower_.triangularView<Eigen::Lower>().solve(means.transpose()).transpose();  // row c = (L^{-1} mu_c)^T
+            // Keep only L^{-1} (an Eigen::LLT member would be copied with an indeterminate state
+            // before fit(), g++ -Wmaybe-uninitialized): scoring multiplies each block by it, one
+            // GEMM as for pinvh, instead of a triangular solve per call (which allocates its own
+            // packing buffers). L is well conditioned next to Sigma (cond(L) = sqrt(cond(Sigma))),
+            // so the explicit triangular inverse costs no accuracy that matters here.
+            chol_inverse_ = llt.matrixL().solve(MatrixD::Identity(d, d));
+            projected_means_.noalias() = means * chol_inverse_.transpose();  // row c = (L^{-1} mu_c)^T
         }
         means_ = std::move(means);
         cov_ = std::move(cov);
@@ -135,37 +140,46 @@ public:
     /// The head is not used.
     void fit(const FeatureView<Scalar>& id_fit, const ClassifierHead<Scalar>&) { fit(id_fit); }
 
-    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+    /// Scores into `out`, reusing `ws` across calls: after the first call at a batch size, no
+    /// heap allocation (one workspace per concurrent caller; see score/score_workspace.hpp).
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
         const char* where = "MahalanobisScorer::score";
         const ScoreChecks checks{where};
         checks.fitted(fitted_);
         checks.features(split, means_.cols());
         check_size(where, "out", out.size(), split.rows());
         const auto x = split.features();
-        const Index n = x.rows();
+        const Index n = x.rows(), d = x.cols();
         const Index c = means_.rows();
+        const bool pinvh = param_.solver == Solver::pinvh;
+        // The projection to the coordinates where P is diagonal, as the B of C = A B^T:
+        // pinvh: B = V^T (r x D, the column-major V's own storage); cholesky: B = L^{-1}.
+        const Eigen::Map<const MatrixD> projection = pinvh ? Eigen::Map<const MatrixD>(basis_.data(), rank_, d)
+                                                           : Eigen::Map<const MatrixD>(chol_inverse_.data(), d, d);
+        const Index capacity = std::min(param_.block_rows, n);
+        auto wide = ws.template matrix<double>(0, capacity, d);
+        auto proj = ws.template matrix<double>(1, capacity, rank_);
         for (Index begin = 0; begin < n; begin += param_.block_rows) {
             const Index rows = std::min(param_.block_rows, n - begin);
-            MatrixD proj;  // rows x r: the samples in the coordinates where P is diagonal
-            if (param_.solver == Solver::pinvh) {
-                proj.noalias() = x.middleRows(begin, rows).template cast<double>() * basis_;
-            } else {
-                proj = chol_lower_.triangularView<Eigen::Lower>()
-                           .solve(x.middleRows(begin, rows).template cast<double>().transpose())
-                           .transpose();
-            }
+            auto wide_rows = wide.topRows(rows);
+            auto proj_rows = proj.topRows(rows);
+            wide_rows = x.middleRows(begin, rows).template cast<double>();
+            ws.gemm_double().multiply_transposed(wide_rows, projection, proj_rows);
             for (Index i = 0; i < rows; ++i) {
                 double best = -std::numeric_limits<double>::infinity();
                 for (Index k = 0; k < c; ++k) {
-                    const auto diff = (proj.row(i) - projected_means_.row(k)).array();
-                    const double m = param_.solver == Solver::pinvh ? (diff.square() * inv_lambda_.transpose().array()).sum()
-                                                                    : diff.square().sum();
+                    const auto diff = (proj_rows.row(i) - projected_means_.row(k)).array();
+                    const double m = pinvh ? (diff.square() * inv_lambda_.transpose().array()).sum() : diff.square().sum();
                     best = std::max(best, -m);
                 }
                 out(begin + i) = static_cast<Scalar>(best);
             }
         }
         checks.scores(out);
+    }
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        Workspace ws;
+        score(split, out, ws);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());
@@ -185,9 +199,7 @@ public:
     Eigen::MatrixXd precision() const {
         if (!fitted_) throw_invalid("MahalanobisScorer::precision", "called before fit()");
         if (param_.solver == Solver::pinvh) return basis_ * inv_lambda_.asDiagonal() * basis_.transpose();
-        const Eigen::MatrixXd l_inv =
-            chol_lower_.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(cov_.rows(), cov_.cols()));
-        return l_inv.transpose() * l_inv;  // P = L^-T L^-1
+        return chol_inverse_.transpose() * chol_inverse_;  // P = L^-T L^-1
     }
 
 private:
@@ -196,7 +208,7 @@ private:
     Eigen::MatrixXd cov_;
     Eigen::MatrixXd basis_;         // pinvh: D x r kept eigenvectors
     Eigen::VectorXd inv_lambda_;    // pinvh: 1 / kept eigenvalues
-    Eigen::MatrixXd chol_lower_;    // cholesky: L with cov = L L^T
+    MatrixD chol_inverse_;          // cholesky: L^{-1} with cov = L L^T (lower triangular)
     MatrixD projected_means_;       // C x r (pinvh) or C x D (cholesky)
     Index rank_ = 0;
     bool fitted_ = false;

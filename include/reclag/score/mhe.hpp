@@ -13,6 +13,7 @@
 #include "reclag/core/types.hpp"
 #include "reclag/score/class_patterns.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/score_workspace.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -34,6 +35,7 @@ public:
     static_assert(is_supported_scalar_v<Scalar>, "reclag::MheScorer: Scalar must be float or double");
     static constexpr const char* name = "mhe";
     static constexpr bool needs_head = false;
+    using Workspace = ScoreWorkspace<Scalar>;
 
     struct Param {
         /// Inverse temperature beta > 0 inside the LSE. Default 1, the project's convention
@@ -59,38 +61,75 @@ public:
     }
     void fit(const FeatureView<Scalar>& id_fit, const ClassifierHead<Scalar>& /*head: not needed*/) { fit(id_fit); }
 
-    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+    /// Scores into `out`, reusing `ws` across calls: after the first call at a batch size, no
+    /// heap allocation (one workspace per concurrent caller; see score/score_workspace.hpp).
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
         const char* where = "MheScorer::score";
         const ScoreChecks checks{where};
         checks.fitted(is_fitted());
         checks.features(split, feature_dim_);
         checks.logits(split, num_classes());
         check_size(where, "out", out.size(), split.rows());
-
         const auto x = split.features();
-        const auto groups = rows_by_class(predicted_classes(split.logits()), num_classes());
+        const auto z = split.logits();
+        const Index n = x.rows(), classes = num_classes();
+        // Rows grouped by predicted class (first maximum, as predicted_classes), ascending
+        // within a class: a counting sort into the workspace's index lists.
+        std::vector<Index>& pred = ws.indices(0, static_cast<std::size_t>(n));
+        std::vector<Index>& offsets = ws.indices(1, static_cast<std::size_t>(classes + 1));
+        std::vector<Index>& order = ws.indices(2, static_cast<std::size_t>(n));
+        std::fill(offsets.begin(), offsets.end(), Index(0));
+        for (Index i = 0; i < n; ++i) {
+            Index arg = 0;
+            for (Index j = 1; j < z.cols(); ++j)
+                if (z(i, j) > z(i, arg)) arg = j;
+            pred[static_cast<std::size_t>(i)] = arg;
+            ++offsets[static_cast<std::size_t>(arg + 1)];
+        }
+        for (Index c = 0; c < classes; ++c) offsets[static_cast<std::size_t>(c + 1)] += offsets[static_cast<std::size_t>(c)];
+        for (Index i = 0; i < n; ++i) {
+            const auto c = static_cast<std::size_t>(pred[static_cast<std::size_t>(i)]);
+            order[static_cast<std::size_t>(offsets[c]++)] = i;
+        }
+        // offsets[c] is now the end of class c; class c starts at the end of class c - 1.
+        // The block shapes depend on how many rows each class gets, which changes from batch to
+        // batch: reserve the largest any class could need at this n, so that the steady state
+        // allocates nothing whatever the predicted classes are.
+        Index max_rows = 0, max_patterns = 0, max_products = 0;
+        for (Index c = 0; c < classes; ++c) {
+            const Index rows = std::min(n, block_rows(c));
+            max_rows = std::max(max_rows, rows);
+            max_patterns = std::max(max_patterns, patterns_[static_cast<std::size_t>(c)].rows());
+            max_products = std::max(max_products, rows * patterns_[static_cast<std::size_t>(c)].rows());
+        }
+        ws.reserve(0, max_rows * x.cols());
+        ws.reserve(1, max_products);
+        ws.gemm().reserve(max_rows, max_patterns, x.cols());
         const Scalar beta = static_cast<Scalar>(param_.beta);
-        RowMatrix<Scalar> xb;
-        RowMatrix<Scalar> g;
-        std::vector<Index> block_rows;
-        for (std::size_t c = 0; c < groups.size(); ++c) {
-            const std::vector<Index>& rows = groups[c];
-            const RowMatrix<Scalar>& s = patterns_[c];
-            // At most ~4M similarities (16 MB in float) alive at once, whatever n and N_c.
-            const Index block = std::max<Index>(1, (Index(1) << 22) / std::max<Index>(1, s.rows()));
-            for (std::size_t begin = 0; begin < rows.size(); begin += static_cast<std::size_t>(block)) {
-                const std::size_t end = std::min(rows.size(), begin + static_cast<std::size_t>(block));
-                block_rows.assign(rows.begin() + static_cast<std::ptrdiff_t>(begin), rows.begin() + static_cast<std::ptrdiff_t>(end));
-                xb = x(block_rows, Eigen::all);
-                g.noalias() = xb * s.transpose();
+        Index start = 0;
+        for (Index c = 0; c < classes; ++c) {
+            const Index end = offsets[static_cast<std::size_t>(c)];
+            const RowMatrix<Scalar>& s = patterns_[static_cast<std::size_t>(c)];
+            const Index block = block_rows(c);
+            for (Index begin = start; begin < end; begin += block) {
+                const Index rows = std::min(block, end - begin);
+                auto xb = ws.matrix(0, rows, x.cols());
+                auto g = ws.matrix(1, rows, s.rows());
+                for (Index r = 0; r < rows; ++r) xb.row(r) = x.row(order[static_cast<std::size_t>(begin + r)]);
+                ws.gemm().multiply_transposed(xb, s, g);
                 if (param_.beta != 1.0) g *= beta;
-                for (Index i = 0; i < g.rows(); ++i) {
-                    const Scalar m = g.row(i).maxCoeff();
-                    out(block_rows[static_cast<std::size_t>(i)]) = m + std::log(exp_no_subnormal(g.row(i).array() - m).sum());
+                for (Index r = 0; r < rows; ++r) {
+                    const Scalar m = g.row(r).maxCoeff();
+                    out(order[static_cast<std::size_t>(begin + r)]) = m + std::log(exp_no_subnormal(g.row(r).array() - m).sum());
                 }
             }
+            start = end;
         }
         checks.scores(out);
+    }
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        Workspace ws;
+        score(split, out, ws);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());
@@ -115,6 +154,12 @@ public:
     const Param& param() const { return param_; }
 
 private:
+    /// Rows of class c scored per GEMM: at most ~4M similarities (16 MB in float) alive at
+    /// once, whatever n and N_c.
+    Index block_rows(Index c) const {
+        return std::max<Index>(1, (Index(1) << 22) / std::max<Index>(1, patterns_[static_cast<std::size_t>(c)].rows()));
+    }
+
     Param param_;
     std::vector<RowMatrix<Scalar>> patterns_;
     Index feature_dim_ = 0;

@@ -14,6 +14,7 @@
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
 #include "reclag/score/logit_blocks.hpp"
+#include "reclag/score/score_workspace.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -31,6 +32,7 @@ public:
     static_assert(is_supported_scalar_v<Scalar>, "reclag::ReActScorer: Scalar must be float or double");
     static constexpr const char* name = "react";
     static constexpr bool needs_head = true;
+    using Workspace = ScoreWorkspace<Scalar>;
 
     struct Param {
         /// Clip percentile p in (0, 100]. Default 90, the ReAct paper's and the DESIGN's choice.
@@ -65,7 +67,9 @@ public:
         bias_ = head.bias();
     }
 
-    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+    /// Scores into `out`, reusing `ws` across calls: after the first call at a batch size, no
+    /// heap allocation (one workspace per concurrent caller; see score/score_workspace.hpp).
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
         const ScoreChecks checks{"ReActScorer::score"};
         checks.fitted(is_fitted());
         checks.features(split, feature_dim());
@@ -74,16 +78,23 @@ public:
         const Scalar c = static_cast<Scalar>(threshold_);
         // Blocks of rows bound the temporaries (block x D clipped features, block x C logits).
         constexpr Index block = 1024;
-        RowMatrix<Scalar> clipped;
-        RowMatrix<Scalar> z;
+        const Index capacity = std::min(block, x.rows());
+        auto clipped = ws.matrix(0, capacity, x.cols());
+        auto z = ws.matrix(1, capacity, weight_.rows());
         for (Index begin = 0; begin < x.rows(); begin += block) {
             const Index rows = std::min(block, x.rows() - begin);
-            clipped = x.middleRows(begin, rows).cwiseMin(c);
-            z.noalias() = clipped * weight_.transpose();
-            z.rowwise() += bias_.transpose();
-            detail::rowwise_lse_blocks(z, Scalar(1), out.segment(begin, rows));  // max-shifted, whole-array exp
+            auto clipped_rows = clipped.topRows(rows);
+            auto z_rows = z.topRows(rows);
+            clipped_rows = x.middleRows(begin, rows).cwiseMin(c);
+            ws.gemm().multiply_transposed(clipped_rows, weight_, z_rows);
+            z_rows.rowwise() += bias_.transpose();
+            detail::rowwise_lse_blocks(z_rows, Scalar(1), out.segment(begin, rows));  // max-shifted, whole-array exp
         }
         checks.scores(out);
+    }
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        Workspace ws;
+        score(split, out, ws);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());

@@ -20,12 +20,14 @@
 //  - (3) returns one score per row, HIGHER = MORE IN-DISTRIBUTION. score() is const and keeps
 //    no mutable state, so one fitted scorer may be called from several threads at once.
 //  - Heap allocation in score(split, out) (out = caller storage): none, on any call, for Energy,
-//    MSP, MaxLogit, SHE and GEN (when top_m >= C; their blocks of rows live on the stack), and
-//    none in steady state for RecLag through score(split, out, workspace) (score/
-//    reclag_workspace.hpp). ReAct, ASH, DICE, MHE, KNN, Mahalanobis and ViM allocate their
-//    per-call block temporaries (clipped or masked features, GEMM outputs and packing buffers,
-//    per-class gathers): they would each need a workspace argument; their allocations are a
-//    few per call, negligible next to their GEMMs. tests/score/no_allocation_test.cpp counts.
+//    MSP, MaxLogit, SHE and GEN (when top_m >= C; their blocks of rows live on the stack). The
+//    other scorers work in blocks of rows with GEMMs and take a workspace, reused across calls:
+//      void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const;
+//    (RecLag: ReclagWorkspace, score/reclag_workspace.hpp; ReAct, ASH, DICE, MHE, KNN,
+//    Mahalanobis, ViM: ScoreWorkspace, score/score_workspace.hpp; a run-time choice:
+//    AnyScorer::Workspace, which holds both): no heap allocation in steady state, one workspace
+//    per concurrent caller. Without one they allocate their scratch per call, with the same
+//    numbers. tests/score/no_allocation_test.cpp counts malloc.
 //  - Shapes are checked against what fit() saw; mismatches throw reclag::invalid_argument
 //    naming the scorer, the argument and both sizes. score() before fit() throws too.
 #pragma once

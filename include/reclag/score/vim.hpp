@@ -13,6 +13,7 @@
 #include "reclag/core/numeric.hpp"
 #include "reclag/core/types.hpp"
 #include "reclag/score/feature_view.hpp"
+#include "reclag/score/score_workspace.hpp"
 #include "reclag/score/scorer.hpp"
 
 namespace reclag {
@@ -38,6 +39,7 @@ public:
     static_assert(is_supported_scalar_v<Scalar>, "reclag::VimScorer: Scalar must be float or double");
     static constexpr const char* name = "vim";
     static constexpr bool needs_head = true;  // fit() needs the classifier head (W, b)
+    using Workspace = ScoreWorkspace<Scalar>;
     using MatrixD = RowMatrix<double>;
 
     struct Param {
@@ -113,7 +115,9 @@ public:
         fitted_ = true;
     }
 
-    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+    /// Scores into `out`, reusing `ws` across calls: after the first call at a batch size, no
+    /// heap allocation (one workspace per concurrent caller; see score/score_workspace.hpp).
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out, Workspace& ws) const {
         const char* where = "VimScorer::score";
         const ScoreChecks checks{where};
         checks.fitted(fitted_);
@@ -122,17 +126,33 @@ public:
         check_size(where, "out", out.size(), split.rows());
         const auto x = split.features();
         const auto z = split.logits();
-        const Index n = x.rows();
+        const Index n = x.rows(), d = x.cols(), residual_dim = residual_basis_.cols();
+        // NS^T as a row-major (D - dim) x D matrix: the column-major NS's own storage.
+        const Eigen::Map<const MatrixD> basis_t(residual_basis_.data(), residual_dim, d);
+        const Index capacity = std::min(param_.block_rows, n);
+        auto centred = ws.template matrix<double>(0, capacity, d);
+        auto residual = ws.template matrix<double>(1, capacity, residual_dim);
+        auto logits = ws.template matrix<double>(2, capacity, z.cols());
         for (Index begin = 0; begin < n; begin += param_.block_rows) {
             const Index rows = std::min(param_.block_rows, n - begin);
-            MatrixD centred = x.middleRows(begin, rows).template cast<double>();
-            centred.rowwise() -= origin_.transpose();
-            const Eigen::VectorXd r = (centred * residual_basis_).rowwise().norm();
-            const MatrixD zb = z.middleRows(begin, rows).template cast<double>();
-            const Eigen::VectorXd lse = rowwise_log_sum_exp(zb);
-            for (Index i = 0; i < rows; ++i) out(begin + i) = static_cast<Scalar>(lse(i) - alpha_ * r(i));
+            auto centred_rows = centred.topRows(rows);
+            auto residual_rows = residual.topRows(rows);
+            auto logit_rows = logits.topRows(rows);
+            centred_rows = x.middleRows(begin, rows).template cast<double>();
+            centred_rows.rowwise() -= origin_.transpose();
+            ws.gemm_double().multiply_transposed(centred_rows, basis_t, residual_rows);  // (x - u) NS
+            logit_rows = z.middleRows(begin, rows).template cast<double>();
+            for (Index i = 0; i < rows; ++i) {
+                const double m = logit_rows.row(i).maxCoeff();
+                const double lse = std::isfinite(m) ? m + std::log(exp_no_subnormal(logit_rows.row(i).array() - m).sum()) : m;
+                out(begin + i) = static_cast<Scalar>(lse - alpha_ * residual_rows.row(i).norm());
+            }
         }
         checks.scores(out);
+    }
+    void score(const FeatureView<Scalar>& split, Eigen::Ref<Vector<Scalar>> out) const {
+        Workspace ws;
+        score(split, out, ws);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {
         Vector<Scalar> out(split.rows());
