@@ -1,6 +1,6 @@
 // RecLag scoring at batch 1, 16, 256, 10 000 (global xi and routed per class; one-shot, and with
-// a reused workspace on 1 or 2 of its own lanes), and every scorer
-// at n = 10 000 (D 512, C 10), beside the yardsticks: the Eigen GEMM of the same shape
+// a reused workspace on 1 or 2 of its own lanes), and every scorer at n = 10 000 (D 512, C 10;
+// the block-wise ones also with a reused ScoreWorkspace, `score_*_ws`), beside the yardsticks: the Eigen GEMM of the same shape
 // (n x 512 times 512 x 250) and, for batch 1, the GEMV over the same xi.
 #include <memory>
 #include <vector>
@@ -153,15 +153,28 @@ void BM_ReclagGlobalAlloc(benchmark::State& state) {
 
 // ---- every scorer at n = 10 000 ----------------------------------------------------------
 
-template <typename Scorer>
+/// Scores the 10 000-row test split; WithWorkspace: through score(view, out, ws) with one
+/// ScoreWorkspace reused across iterations (the steady state: no heap allocation), else through
+/// score(view, out), which allocates the block buffers and GEMM packing buffers per call.
+template <bool WithWorkspace, typename Scorer>
 void run_scorer(benchmark::State& state, const Scorer& scorer, double flops) {
     const TestSplit& t = test_split();
     const View view(t.data.x, t.logits);
     Vec out(kTest);
-    for (auto _ : state) {
-        scorer.score(view, out);
-        benchmark::DoNotOptimize(out.data());
-        benchmark::ClobberMemory();
+    if constexpr (WithWorkspace) {
+        typename Scorer::Workspace ws;
+        scorer.score(view, out, ws);  // warm-up: the workspace grows here, outside the timed loop
+        for (auto _ : state) {
+            scorer.score(view, out, ws);
+            benchmark::DoNotOptimize(out.data());
+            benchmark::ClobberMemory();
+        }
+    } else {
+        for (auto _ : state) {
+            scorer.score(view, out);
+            benchmark::DoNotOptimize(out.data());
+            benchmark::ClobberMemory();
+        }
     }
     set_counters(state, kTest, flops);
 }
@@ -177,53 +190,76 @@ const Scorer& fitted(Fit fit) {
     return *s;
 }
 
+// One fitted instance per scorer, shared by its one-shot and workspace benchmarks.
+const reclag::ReActScorer<float>& react() {
+    return fitted<reclag::ReActScorer<float>>([](auto& s) { s.fit(fit_split(1200).view(), classifier_head()); });
+}
+const reclag::AshScorer<float>& ash() {
+    return fitted<reclag::AshScorer<float>>([](auto& s) { s.fit(fit_split(1200).view(), classifier_head()); });
+}
+const reclag::DiceScorer<float>& dice() {
+    return fitted<reclag::DiceScorer<float>>([](auto& s) { s.fit(fit_split(1200).view(), classifier_head()); });
+}
+const reclag::MheScorer<float>& mhe1200() {
+    return fitted<reclag::MheScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); });
+}
+const reclag::KnnScorer<float>& knn() {
+    return fitted<reclag::KnnScorer<float>>([](auto& s) { s.fit(View(fit_split(1200).data.x.topRows(kKnnBank))); });
+}
+const reclag::MahalanobisScorer<float>& mahalanobis() {
+    return fitted<reclag::MahalanobisScorer<float>>([](auto& m) { m.fit(fit_split(1200).view()); });
+}
+const reclag::VimScorer<float>& vim() {
+    return fitted<reclag::VimScorer<float>>([](auto& v) { v.fit(fit_split(1200).view(), classifier_head()); });
+}
+
 void BM_Msp(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::MspScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }), 0);
+    run_scorer<false>(state, fitted<reclag::MspScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }), 0);
 }
 void BM_Energy(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::EnergyScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }), 0);
+    run_scorer<false>(state, fitted<reclag::EnergyScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }), 0);
 }
 void BM_MaxLogit(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::MaxLogitScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }), 0);
+    run_scorer<false>(state, fitted<reclag::MaxLogitScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }), 0);
 }
 void BM_Gen(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::GenScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }), 0);
-}
-void BM_React(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::ReActScorer<float>>([](auto& s) { s.fit(fit_split(1200).view(), classifier_head()); }),
-               gemm_flops(kTest, kDim, kClasses));
-}
-void BM_Ash(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::AshScorer<float>>([](auto& s) { s.fit(fit_split(1200).view(), classifier_head()); }), 0);
-}
-void BM_Dice(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::DiceScorer<float>>([](auto& s) { s.fit(fit_split(1200).view(), classifier_head()); }),
-               gemm_flops(kTest, kDim, kClasses));
+    run_scorer<false>(state, fitted<reclag::GenScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }), 0);
 }
 void BM_She(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::SheScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }), 2.0 * kTest * kDim);
+    run_scorer<false>(state, fitted<reclag::SheScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }),
+                      2.0 * kTest * kDim);
 }
+template <bool Ws>
+void BM_React(benchmark::State& state) {
+    run_scorer<Ws>(state, react(), gemm_flops(kTest, kDim, kClasses));
+}
+template <bool Ws>
+void BM_Ash(benchmark::State& state) {
+    run_scorer<Ws>(state, ash(), 0);
+}
+template <bool Ws>
+void BM_Dice(benchmark::State& state) {
+    run_scorer<Ws>(state, dice(), gemm_flops(kTest, kDim, kClasses));
+}
+template <bool Ws>
 void BM_Mhe1200(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::MheScorer<float>>([](auto& s) { s.fit(fit_split(1200).view()); }),
-               gemm_flops(kTest, kDim, 1200));
+    run_scorer<Ws>(state, mhe1200(), gemm_flops(kTest, kDim, 1200));
 }
 void BM_Mhe5000(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::MheScorer<float>>([](auto& s) { s.fit(fit_split(5000).view()); }), gemm_flops(kTest, kDim, 5000));
+    run_scorer<false>(state, fitted<reclag::MheScorer<float>>([](auto& s) { s.fit(fit_split(5000).view()); }),
+                      gemm_flops(kTest, kDim, 5000));
 }
+template <bool Ws>
 void BM_Knn(benchmark::State& state) {
-    run_scorer(state, fitted<reclag::KnnScorer<float>>([](auto& s) {
-                   const FitSplit& f = fit_split(1200);
-                   s.fit(View(f.data.x.topRows(kKnnBank)));
-               }),
-               gemm_flops(kTest, kDim, kKnnBank));
+    run_scorer<Ws>(state, knn(), gemm_flops(kTest, kDim, kKnnBank));
 }
+template <bool Ws>
 void BM_Mahalanobis(benchmark::State& state) {
-    const auto& s = fitted<reclag::MahalanobisScorer<float>>([](auto& m) { m.fit(fit_split(1200).view()); });
-    run_scorer(state, s, gemm_flops(kTest, kDim, s.rank()));
+    run_scorer<Ws>(state, mahalanobis(), gemm_flops(kTest, kDim, mahalanobis().rank()));
 }
+template <bool Ws>
 void BM_Vim(benchmark::State& state) {
-    const auto& s = fitted<reclag::VimScorer<float>>([](auto& v) { v.fit(fit_split(1200).view(), classifier_head()); });
-    run_scorer(state, s, gemm_flops(kTest, kDim, s.residual_basis().cols()));
+    run_scorer<Ws>(state, vim(), gemm_flops(kTest, kDim, vim().residual_basis().cols()));
 }
 
 // ---- the input check every scorer runs on its features ------------------------------------
@@ -266,14 +302,23 @@ BENCHMARK(BM_Msp)->Name("score_msp")->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_Energy)->Name("score_energy")->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_MaxLogit)->Name("score_maxlogit")->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_Gen)->Name("score_gen")->UseRealTime()->MeasureProcessCPUTime();
-BENCHMARK(BM_React)->Name("score_react")->UseRealTime()->MeasureProcessCPUTime();
-BENCHMARK(BM_Ash)->Name("score_ash")->UseRealTime()->MeasureProcessCPUTime();
-BENCHMARK(BM_Dice)->Name("score_dice")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_React<false>)->Name("score_react")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Ash<false>)->Name("score_ash")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Dice<false>)->Name("score_dice")->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_She)->Name("score_she")->UseRealTime()->MeasureProcessCPUTime();
-BENCHMARK(BM_Mhe1200)->Name("score_mhe_1200")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Mhe1200<false>)->Name("score_mhe_1200")->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_Mhe5000)->Name("score_mhe_5000")->UseRealTime()->MeasureProcessCPUTime();
-BENCHMARK(BM_Knn)->Name("score_knn")->UseRealTime()->MeasureProcessCPUTime();
-BENCHMARK(BM_Mahalanobis)->Name("score_mahalanobis")->UseRealTime()->MeasureProcessCPUTime();
-BENCHMARK(BM_Vim)->Name("score_vim")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Knn<false>)->Name("score_knn")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Mahalanobis<false>)->Name("score_mahalanobis")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Vim<false>)->Name("score_vim")->UseRealTime()->MeasureProcessCPUTime();
+// the block-wise scorers with a reused ScoreWorkspace (compare_pytorch.py aliases each to its
+// one-shot PyTorch operation)
+BENCHMARK(BM_React<true>)->Name("score_react_ws")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Ash<true>)->Name("score_ash_ws")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Dice<true>)->Name("score_dice_ws")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Mhe1200<true>)->Name("score_mhe_1200_ws")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Knn<true>)->Name("score_knn_ws")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Mahalanobis<true>)->Name("score_mahalanobis_ws")->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_Vim<true>)->Name("score_vim_ws")->UseRealTime()->MeasureProcessCPUTime();
 
 RECLAG_BENCHMARK_MAIN()

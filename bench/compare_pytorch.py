@@ -53,6 +53,7 @@ QUICK_SINGLE_S = 0.1
 # Workspace benchmarks (/n/threads) compared with PyTorch's one-shot operation of the same n.
 TORCH_ALIAS = {"reclag_global_ws/1/1": "reclag_global/1", "reclag_routed_ws/1/1": "reclag_routed/1",
                "reclag_global_ws/10000/1": "reclag_global/10000", "reclag_routed_ws/10000/1": "reclag_routed/10000"}
+TORCH_ALIAS.update({f"score_{s}_ws": f"score_{s}" for s in ("react", "ash", "dice", "mhe_1200", "knn", "mahalanobis", "vim")})
 
 
 # --------------------------------------------------------------------------------------------
