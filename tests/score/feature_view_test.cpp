@@ -1,6 +1,8 @@
 // FeatureView: zero-copy for row-major data, a safe copy for column-major data, shape checks.
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 #include <reclag/score/feature_view.hpp>
 #include <reclag/score/scorer.hpp>
 
@@ -62,6 +64,29 @@ TEST_CASE("predicted_classes takes the first maximum, like NumPy argmax", "[scor
     CHECK(pred(0) == 1);
     CHECK(pred(1) == 0);
     CHECK(pred(2) == 2);
+}
+
+TEST_CASE("group_rows_by_predicted_class: a counting sort by first-maximum class, rows ascending", "[score][view]") {
+    // 4 classes; predicted (first maximum): rows 0..5 -> 2, 0, 2, 3, 0, 2 (row 1 ties 0 and 3;
+    // row 4 ties everywhere); class 1 gets no row.
+    reclag::RowMatrix<double> z(6, 4);
+    z << 0, 1, 5, 2,  //
+        7, 1, 0, 7,   //
+        0, 0, 9, 0,   //
+        1, 2, 3, 4,   //
+        3, 3, 3, 3,   //
+        -5, -4, -1, -2;
+    std::vector<reclag::Index> pred{99}, offsets(10, 99), order{99, 99};  // stale contents and sizes
+    reclag::group_rows_by_predicted_class(z, 4, pred, offsets, order);
+    CHECK(pred == std::vector<reclag::Index>{2, 0, 2, 3, 0, 2});
+    CHECK(offsets == std::vector<reclag::Index>{0, 2, 2, 5, 6});
+    CHECK(order == std::vector<reclag::Index>{1, 4, 0, 2, 5, 3});
+    // no rows: every class empty
+    const reclag::RowMatrix<double> none(0, 4);
+    reclag::group_rows_by_predicted_class(none, 4, pred, offsets, order);
+    CHECK(pred.empty());
+    CHECK(order.empty());
+    CHECK(offsets == std::vector<reclag::Index>{0, 0, 0, 0, 0});
 }
 
 TEST_CASE("ClassifierHead computes X W^T + b and validates its parts", "[score][view]") {

@@ -73,25 +73,10 @@ public:
         const auto x = split.features();
         const auto z = split.logits();
         const Index n = x.rows(), classes = num_classes();
-        // Rows grouped by predicted class (first maximum, as predicted_classes), ascending
-        // within a class: a counting sort into the workspace's index lists.
-        std::vector<Index>& pred = ws.indices(0, static_cast<std::size_t>(n));
-        std::vector<Index>& offsets = ws.indices(1, static_cast<std::size_t>(classes + 1));
-        std::vector<Index>& order = ws.indices(2, static_cast<std::size_t>(n));
-        std::fill(offsets.begin(), offsets.end(), Index(0));
-        for (Index i = 0; i < n; ++i) {
-            Index arg = 0;
-            for (Index j = 1; j < z.cols(); ++j)
-                if (z(i, j) > z(i, arg)) arg = j;
-            pred[static_cast<std::size_t>(i)] = arg;
-            ++offsets[static_cast<std::size_t>(arg + 1)];
-        }
-        for (Index c = 0; c < classes; ++c) offsets[static_cast<std::size_t>(c + 1)] += offsets[static_cast<std::size_t>(c)];
-        for (Index i = 0; i < n; ++i) {
-            const auto c = static_cast<std::size_t>(pred[static_cast<std::size_t>(i)]);
-            order[static_cast<std::size_t>(offsets[c]++)] = i;
-        }
-        // offsets[c] is now the end of class c; class c starts at the end of class c - 1.
+        // Rows grouped by predicted class, into the workspace's index lists (scorer.hpp).
+        std::vector<Index>& offsets = ws.indices(1, 0);
+        std::vector<Index>& order = ws.indices(2, 0);
+        group_rows_by_predicted_class(z, classes, ws.indices(0, 0), offsets, order);
         // The block shapes depend on how many rows each class gets, which changes from batch to
         // batch: reserve the largest any class could need at this n, so that the steady state
         // allocates nothing whatever the predicted classes are.
@@ -106,9 +91,8 @@ public:
         ws.reserve(1, max_products);
         ws.gemm().reserve(max_rows, max_patterns, x.cols());
         const Scalar beta = static_cast<Scalar>(param_.beta);
-        Index start = 0;
         for (Index c = 0; c < classes; ++c) {
-            const Index end = offsets[static_cast<std::size_t>(c)];
+            const Index start = offsets[static_cast<std::size_t>(c)], end = offsets[static_cast<std::size_t>(c + 1)];
             const RowMatrix<Scalar>& s = patterns_[static_cast<std::size_t>(c)];
             const Index block = block_rows(c);
             for (Index begin = start; begin < end; begin += block) {
@@ -123,7 +107,6 @@ public:
                     out(order[static_cast<std::size_t>(begin + r)]) = m + std::log(exp_no_subnormal(g.row(r).array() - m).sum());
                 }
             }
-            start = end;
         }
         checks.scores(out);
     }

@@ -56,28 +56,13 @@ struct ReclagKernel {
     template <typename DerivedZ>
     static void plan_routed(Workspace& ws, const Eigen::MatrixBase<DerivedZ>& logits, Index num_classes) {
         const Index n = logits.rows();
-        ws.pred_.resize(static_cast<std::size_t>(n));
-        ws.offsets_.assign(static_cast<std::size_t>(num_classes + 1), 0);
-        for (Index i = 0; i < n; ++i) {
-            Index arg = 0;
-            for (Index j = 1; j < logits.cols(); ++j)
-                if (logits(i, j) > logits(i, arg)) arg = j;  // strict: the first maximum wins
-            ws.pred_[static_cast<std::size_t>(i)] = arg;
-            ++ws.offsets_[static_cast<std::size_t>(arg + 1)];
-        }
-        for (Index c = 0; c < num_classes; ++c)
-            ws.offsets_[static_cast<std::size_t>(c + 1)] += ws.offsets_[static_cast<std::size_t>(c)];
-        ws.order_.resize(static_cast<std::size_t>(n));
+        group_rows_by_predicted_class(logits, num_classes, ws.pred_, ws.offsets_, ws.order_);  // scorer.hpp
         ws.tasks_.clear();
         // at most one partial chunk per class: reserving this bound keeps any later call with
         // n rows allocation-free whatever its class mix
         ws.tasks_.reserve(static_cast<std::size_t>(num_classes + n / reclag_score_chunk + 1));
         for (Index c = 0; c < num_classes; ++c) {
-            Index pos = ws.offsets_[static_cast<std::size_t>(c)];
             const Index end = ws.offsets_[static_cast<std::size_t>(c + 1)];
-            if (pos == end) continue;
-            for (Index i = 0; i < n; ++i)
-                if (ws.pred_[static_cast<std::size_t>(i)] == c) ws.order_[static_cast<std::size_t>(pos++)] = i;
             for (Index start = ws.offsets_[static_cast<std::size_t>(c)]; start < end; start += reclag_score_chunk)
                 ws.tasks_.push_back(Task{c, start, std::min(reclag_score_chunk, end - start)});
         }

@@ -46,7 +46,7 @@ public:
 
     /// Matrix slots; a scorer uses distinct slot numbers for matrices alive together, whatever
     /// their element types (for Scalar = double, matrix<Scalar>(s) and matrix<double>(s) are one).
-    static constexpr std::size_t num_slots = 3;
+    static constexpr std::size_t num_slots = 4;
 
     /// A rows x cols scratch matrix of type T (Scalar or double) in `slot`. Its contents are
     /// unspecified (not zeroed); it stays valid until the next request for the same slot.

@@ -35,6 +35,7 @@
 #include <cmath>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -119,17 +120,44 @@ constexpr void static_assert_scorer() {
     }
 }
 
+/// Index of the largest logit of row i; ties go to the first maximum (NumPy argmax).
+template <typename Derived>
+Index predicted_class(const Eigen::MatrixBase<Derived>& logits, Index i) {
+    Index arg = 0;
+    for (Index j = 1; j < logits.cols(); ++j)
+        if (logits(i, j) > logits(i, arg)) arg = j;  // strict: the first maximum wins
+    return arg;
+}
+
 /// Index of the largest logit of each row; ties go to the first maximum (NumPy argmax).
 template <typename Derived>
 LabelVector predicted_classes(const Eigen::MatrixBase<Derived>& logits) {
     LabelVector pred(logits.rows());
-    for (Index i = 0; i < logits.rows(); ++i) {
-        Index arg = 0;
-        for (Index j = 1; j < logits.cols(); ++j)
-            if (logits(i, j) > logits(i, arg)) arg = j;  // strict: the first maximum wins
-        pred(i) = static_cast<std::int64_t>(arg);
-    }
+    for (Index i = 0; i < logits.rows(); ++i) pred(i) = static_cast<std::int64_t>(predicted_class(logits, i));
     return pred;
+}
+
+/// The rows of `logits` grouped by predicted class (predicted_class), ascending within a
+/// class, by one counting sort into caller storage (no allocation within the vectors'
+/// capacity): class c occupies order[offsets[c], offsets[c + 1]) and pred[i] is row i's class.
+/// For scorers that route each row to its class's parameters (MHE, per-class RecLag).
+template <typename Derived>
+void group_rows_by_predicted_class(const Eigen::MatrixBase<Derived>& logits, Index num_classes,
+                                   std::vector<Index>& pred, std::vector<Index>& offsets, std::vector<Index>& order) {
+    const Index n = logits.rows();
+    pred.resize(static_cast<std::size_t>(n));
+    order.resize(static_cast<std::size_t>(n));
+    offsets.assign(static_cast<std::size_t>(num_classes + 1), 0);
+    for (Index i = 0; i < n; ++i) {
+        pred[static_cast<std::size_t>(i)] = predicted_class(logits, i);
+        ++offsets[static_cast<std::size_t>(pred[static_cast<std::size_t>(i)] + 1)];
+    }
+    for (Index c = 0; c < num_classes; ++c) offsets[static_cast<std::size_t>(c + 1)] += offsets[static_cast<std::size_t>(c)];
+    // placing row i advances its class's start to the next free position; afterwards
+    // offsets[c] holds the end of class c, so shifting by one restores the starts
+    for (Index i = 0; i < n; ++i) order[static_cast<std::size_t>(offsets[static_cast<std::size_t>(pred[static_cast<std::size_t>(i)])]++)] = i;
+    for (Index c = num_classes; c > 0; --c) offsets[static_cast<std::size_t>(c)] = offsets[static_cast<std::size_t>(c - 1)];
+    offsets[0] = 0;
 }
 
 /// Common argument checks for score(): fitted, dimensions as at fit time, finite values.

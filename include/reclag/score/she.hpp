@@ -60,14 +60,8 @@ public:
         const auto x = split.features();
         const auto z = split.logits();
         // One dot product per row (O(n D)); a full GEMM against all C means would cost C times
-        // more. The predicted class (first maximum, as predicted_classes) is found inline: no
-        // allocation.
-        for (Index i = 0; i < x.rows(); ++i) {
-            Index arg = 0;
-            for (Index j = 1; j < z.cols(); ++j)
-                if (z(i, j) > z(i, arg)) arg = j;
-            out(i) = means_.row(arg).dot(x.row(i));
-        }
+        // more. The predicted class is found row by row: no allocation.
+        for (Index i = 0; i < x.rows(); ++i) out(i) = means_.row(predicted_class(z, i)).dot(x.row(i));
         checks.scores(out);
     }
     Vector<Scalar> score(const FeatureView<Scalar>& split) const {

@@ -133,20 +133,20 @@ public:
         auto centred = ws.template matrix<double>(0, capacity, d);
         auto residual = ws.template matrix<double>(1, capacity, residual_dim);
         auto logits = ws.template matrix<double>(2, capacity, z.cols());
+        auto lse = ws.template matrix<double>(3, capacity, 1);
         for (Index begin = 0; begin < n; begin += param_.block_rows) {
             const Index rows = std::min(param_.block_rows, n - begin);
             auto centred_rows = centred.topRows(rows);
             auto residual_rows = residual.topRows(rows);
             auto logit_rows = logits.topRows(rows);
+            auto lse_rows = lse.topRows(rows);
             centred_rows = x.middleRows(begin, rows).template cast<double>();
             centred_rows.rowwise() -= origin_.transpose();
             ws.gemm_double().multiply_transposed(centred_rows, basis_t, residual_rows);  // (x - u) NS
             logit_rows = z.middleRows(begin, rows).template cast<double>();
-            for (Index i = 0; i < rows; ++i) {
-                const double m = logit_rows.row(i).maxCoeff();
-                const double lse = std::isfinite(m) ? m + std::log(exp_no_subnormal(logit_rows.row(i).array() - m).sum()) : m;
-                out(begin + i) = static_cast<Scalar>(lse - alpha_ * residual_rows.row(i).norm());
-            }
+            rowwise_log_sum_exp(logit_rows, lse_rows);  // max-shifted (core/numeric.hpp)
+            for (Index i = 0; i < rows; ++i)
+                out(begin + i) = static_cast<Scalar>(lse_rows(i, 0) - alpha_ * residual_rows.row(i).norm());
         }
         checks.scores(out);
     }
